@@ -1,0 +1,25 @@
+import { createServer, loadConfig } from "@axon/server";
+import { Command } from "commander";
+
+export function serveCommand(): Command {
+  return new Command("serve")
+    .description("run the homeserver (no config file: SQLite in ./data, http://127.0.0.1:8008)")
+    .option("-c, --config <file>", "YAML config file (see axon.example.yaml)")
+    .option("--database-url <url>", "override database.url (sqlite:PATH or postgres://...)")
+    .action(async (opts: { config?: string; databaseUrl?: string }) => {
+      const config = loadConfig(opts.config, { databaseUrl: opts.databaseUrl });
+      const server = await createServer(config);
+      const url = await server.listen();
+      console.log(`Axon is listening on ${url} (server_name ${config.server_name})`);
+      console.log(`Data: ${server.database.dialect} at ${server.database.location}`);
+      const cfg = opts.config ? ` --config ${opts.config}` : "";
+      console.log(`Add a user: npx axon user add alice${cfg}`);
+      const stop = async (signal: string) => {
+        console.log(`${signal}: shutting down`);
+        await server.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", () => void stop("SIGINT"));
+      process.once("SIGTERM", () => void stop("SIGTERM"));
+    });
+}

@@ -1,0 +1,141 @@
+import {
+  forbidden,
+  invalidUsername,
+  isValidLocalpart,
+  MatrixError,
+  unknownToken,
+  userIdOf,
+  userInUse,
+  type DeviceId,
+  type UserId,
+} from "@axon/protocol";
+import type { Clock } from "../clock";
+import type { AccountStore, DeviceRecord, TokenOwner } from "./account-store";
+import { hashPassword, verifyPassword } from "./password";
+import { hashToken, newAccessToken, newDeviceId } from "./tokens";
+
+export interface Session extends TokenOwner {
+  accessToken: string;
+}
+
+/** Who made a request: resolved from the access token. */
+export interface Requester extends TokenOwner {
+  isAdmin: boolean;
+}
+
+const TOKEN_CACHE_MAX = 100_000;
+
+/** Users, devices, logins and tokens. */
+export class AccountService {
+  /** token hash → owner; every authenticated request (each /sync) would otherwise query. */
+  private readonly tokenCache = new Map<string, Requester>();
+
+  constructor(
+    private readonly store: AccountStore,
+    private readonly clock: Clock,
+    readonly serverName: string,
+    /** Told when a device (and its tokens) goes away, so presence forgets it. */
+    private readonly onDeviceRemoved: (userId: UserId, deviceId: DeviceId) => void = () => {},
+  ) {}
+
+  /** Checks a localpart for a new account: lower case, the spec's character set. */
+  checkLocalpart(localpart: string): void {
+    if (!isValidLocalpart(localpart)) {
+      throw invalidUsername("User ID may only contain a-z, 0-9, '.', '_', '=', '-', '/' and '+'.");
+    }
+    if (userIdOf(localpart, this.serverName).length > 255) throw invalidUsername("User ID is too long.");
+  }
+
+  async isAvailable(localpart: string): Promise<boolean> {
+    this.checkLocalpart(localpart);
+    return (await this.store.getUser(userIdOf(localpart, this.serverName))) === null;
+  }
+
+  async createUser(localpart: string, password: string | null, isAdmin = false): Promise<UserId> {
+    this.checkLocalpart(localpart);
+    const userId = userIdOf(localpart, this.serverName);
+    const passwordHash = password === null ? null : await hashPassword(password);
+    const created = await this.store.createUser({ userId, passwordHash, isAdmin, now: this.clock.now() });
+    if (!created) throw userInUse();
+    return userId;
+  }
+
+  userExists(userId: UserId): Promise<boolean> {
+    return this.store.getUser(userId).then((u) => u !== null);
+  }
+
+  getUser(userId: UserId) {
+    return this.store.getUser(userId);
+  }
+
+  /** Password login; the same error whether the user is unknown or the password wrong. */
+  async checkPassword(userId: UserId, password: string): Promise<void> {
+    const user = await this.store.getUser(userId);
+    const ok = user?.passwordHash ? await verifyPassword(password, user.passwordHash) : false;
+    if (!ok) throw forbidden("Invalid username or password.");
+  }
+
+  /** Opens a session on a new or existing device. */
+  async startSession(userId: UserId, deviceId: DeviceId | null, displayName: string | null): Promise<Session> {
+    const id = deviceId ?? (newDeviceId() as DeviceId);
+    await this.store.upsertDevice({ userId, deviceId: id, displayName, now: this.clock.now() });
+    const accessToken = newAccessToken();
+    await this.store.addToken(hashToken(accessToken), { userId, deviceId: id }, this.clock.now());
+    return { userId, deviceId: id, accessToken };
+  }
+
+  /** Resolves an access token; 401 M_UNKNOWN_TOKEN when it is not live. */
+  async authenticate(token: string): Promise<Requester> {
+    const hash = hashToken(token);
+    const cached = this.tokenCache.get(hash);
+    if (cached) return cached;
+    const owner = await this.store.getTokenOwner(hash);
+    if (!owner) throw unknownToken();
+    const user = await this.store.getUser(owner.userId);
+    if (!user) throw unknownToken();
+    const requester: Requester = { ...owner, isAdmin: user.isAdmin };
+    if (this.tokenCache.size >= TOKEN_CACHE_MAX) this.tokenCache.clear();
+    this.tokenCache.set(hash, requester);
+    return requester;
+  }
+
+  /** Logs out one device: its tokens and the device itself go. */
+  async logout(userId: UserId, deviceId: DeviceId): Promise<void> {
+    await this.deleteDevice(userId, deviceId);
+  }
+
+  async logoutAll(userId: UserId): Promise<void> {
+    const devices = await this.store.listDevices(userId);
+    this.forget(await this.store.deleteAllDevices(userId));
+    for (const d of devices) this.onDeviceRemoved(userId, d.deviceId);
+  }
+
+  listDevices(userId: UserId): Promise<DeviceRecord[]> {
+    return this.store.listDevices(userId);
+  }
+
+  async getDevice(userId: UserId, deviceId: DeviceId): Promise<DeviceRecord> {
+    const d = await this.store.getDevice(userId, deviceId);
+    if (!d) throw new MatrixError(404, "M_NOT_FOUND", "Unknown device.");
+    return d;
+  }
+
+  async renameDevice(userId: UserId, deviceId: DeviceId, name: string | null): Promise<void> {
+    if (!(await this.store.setDeviceDisplayName(userId, deviceId, name))) {
+      throw new MatrixError(404, "M_NOT_FOUND", "Unknown device.");
+    }
+  }
+
+  async deleteDevice(userId: UserId, deviceId: DeviceId): Promise<void> {
+    this.forget(await this.store.deleteDevice(userId, deviceId));
+    this.onDeviceRemoved(userId, deviceId);
+  }
+
+  setProfile(userId: UserId, fields: { displayname?: string | null; avatarUrl?: string | null }): Promise<void> {
+    return this.store.setProfile(userId, fields);
+  }
+
+  private forget(hashes: string[]): void {
+    for (const h of hashes) this.tokenCache.delete(h);
+  }
+}

@@ -1,0 +1,145 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+/** Parses "500ms", "30s", "5m", "1h" (or a bare number of milliseconds) into milliseconds. */
+export function parseDuration(raw: string | number): number | null {
+  if (typeof raw === "number") return Number.isFinite(raw) && raw >= 0 ? raw : null;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/.exec(raw.trim());
+  if (!m) return null;
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as "ms" | "s" | "m" | "h"];
+  return Math.round(Number(m[1]) * factor);
+}
+
+const duration = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === null) {
+        ctx.addIssue({ code: "custom", message: `not a duration (use e.g. 500ms, 30s, 5m, 1h): ${String(v)}` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const serverName = z.string().regex(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, "must be a host name, optionally with :port");
+
+export const configSchema = z
+  .object({
+    server_name: serverName.default("localhost"),
+    listen: z
+      .object({
+        host: z.string().min(1).default("127.0.0.1"),
+        port: z.number().int().min(0).max(65535).default(8008),
+      })
+      .strict()
+      .prefault({}),
+    /** Where clients reach us; defaults to http://<listen.host>:<listen.port>/. */
+    public_baseurl: z.url().optional(),
+    database: z
+      .object({
+        url: z
+          .string()
+          .regex(/^(sqlite:|postgres:\/\/|postgresql:\/\/)/, "must start with sqlite: or postgres://")
+          .default("sqlite:./data/axon.db"),
+      })
+      .strict()
+      .prefault({}),
+    registration: z.object({ enabled: z.boolean().default(false) }).strict().prefault({}),
+    log: z
+      .object({ level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info") })
+      .strict()
+      .prefault({}),
+    presence: z
+      .object({
+        enabled: z.boolean().default(true),
+        busy_presence: z.boolean().default(true),
+        /** Defaults to busy_presence. */
+        busy_during_calls: z.boolean().optional(),
+        sync_timeout: duration("30s"),
+        idle_timeout: duration("5m"),
+        busy_timeout: duration("1h"),
+        last_active_granularity: duration("60s"),
+        max_status_length: z.number().int().min(1).max(65536).default(1024),
+      })
+      .strict()
+      .prefault({}),
+    rate_limits: z
+      .object({
+        presence: z
+          .object({
+            per_second: z.number().min(0).default(1),
+            burst: z.number().int().min(0).default(5),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+type ParsedConfig = z.output<typeof configSchema>;
+
+export interface Config extends Omit<ParsedConfig, "public_baseurl" | "presence"> {
+  public_baseurl: string;
+  presence: Omit<ParsedConfig["presence"], "busy_during_calls"> & { busy_during_calls: boolean };
+}
+
+export class ConfigError extends Error {}
+
+/** Validates a raw config object (from YAML or code), fills defaults, and names the first bad key. */
+export function buildConfig(raw: unknown): Config {
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => {
+      const key = i.path.join(".") || "(root)";
+      if (i.code === "unrecognized_keys") {
+        const prefix = i.path.length ? `${i.path.join(".")}.` : "";
+        return `unknown key ${i.keys.map((k) => prefix + k).join(", ")}`;
+      }
+      return `${key}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${lines.join("; ")}`);
+  }
+  const c = result.data;
+  const host = c.listen.host.includes(":") ? `[${c.listen.host}]` : c.listen.host;
+  const baseurl = c.public_baseurl ?? `http://${host}:${c.listen.port}/`;
+  return {
+    ...c,
+    public_baseurl: baseurl.endsWith("/") ? baseurl : `${baseurl}/`,
+    presence: { ...c.presence, busy_during_calls: c.presence.busy_during_calls ?? c.presence.busy_presence },
+  };
+}
+
+export interface ConfigOverrides {
+  databaseUrl?: string;
+}
+
+/** Reads the YAML file (if any), applies AXON_DATABASE_URL and explicit overrides, validates. */
+export function loadConfig(path: string | undefined, overrides: ConfigOverrides = {}, env = process.env): Config {
+  let raw: Record<string, unknown> = {};
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text);
+    } catch (err) {
+      throw new ConfigError(`config file ${path} is not valid YAML: ${(err as Error).message}`);
+    }
+    if (parsed !== null && parsed !== undefined && (typeof parsed !== "object" || Array.isArray(parsed))) {
+      throw new ConfigError(`config file ${path} must be a mapping of keys`);
+    }
+    raw = (parsed as Record<string, unknown> | null) ?? {};
+  }
+  const dbUrl = overrides.databaseUrl ?? env.AXON_DATABASE_URL;
+  if (dbUrl) raw = { ...raw, database: { ...((raw.database as object | undefined) ?? {}), url: dbUrl } };
+  return buildConfig(raw);
+}

@@ -1,0 +1,81 @@
+import cors from "@fastify/cors";
+import { MatrixError, tooLarge, unrecognized } from "@axon/protocol";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { AppDeps } from "./deps";
+import { clientRoutes } from "./routes/index";
+import { wellKnownRoutes } from "./routes/well-known";
+
+export const CLIENT_PREFIXES = ["/_matrix/client/v3", "/_matrix/client/r0"] as const;
+const MAX_BODY = 1024 * 1024;
+
+/** Builds the HTTP app: routes, auth, CORS and the single error handler. */
+export async function buildApp(deps: AppDeps, logger: Logger): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // Our onResponse hook logs one line per request at debug instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: MAX_BODY,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
+    // Tens of thousands of long-polls each hold a socket: never time them out server-side.
+    requestTimeout: 0,
+    keepAliveTimeout: 75_000,
+  });
+
+  // Every body is read as text and parsed by the route, so bad JSON is M_NOT_JSON, not a framework error.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => done(null, body));
+
+  await app.register(cors, {
+    origin: "*",
+    methods: ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
+    allowedHeaders: ["X-Requested-With", "Content-Type", "Authorization", "Date"],
+  });
+
+  const patterns: { method: string; regex: RegExp }[] = [];
+  app.addHook("onRoute", (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const regex = new RegExp(
+      `^${route.url
+        .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+        .replace(/:[A-Za-z0-9_]+/g, "[^/]+")
+        .replace(/\*/g, ".*")}/?$`,
+    );
+    for (const m of methods) if (m !== "OPTIONS" && m !== "HEAD") patterns.push({ method: m, regex });
+  });
+
+  app.addHook("onResponse", (req, reply, done) => {
+    req.log.debug({ method: req.method, url: req.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
+    done();
+  });
+
+  app.setErrorHandler((err: FastifyError | MatrixError, req, reply) => {
+    if (err instanceof MatrixError) {
+      void reply.status(err.status).headers(err.headers).send(err.toJSON());
+      return;
+    }
+    if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      void reply.status(413).send(tooLarge().toJSON());
+      return;
+    }
+    if (typeof err.statusCode === "number" && err.statusCode >= 400 && err.statusCode < 500) {
+      void reply.status(err.statusCode).send({ errcode: "M_UNKNOWN", error: err.message });
+      return;
+    }
+    req.log.error({ err, method: req.method, url: req.url.split("?")[0] }, "unhandled error");
+    void reply.status(500).send({ errcode: "M_UNKNOWN", error: "Internal server error." });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split("?")[0] ?? "";
+    const other = patterns.some((p) => p.method !== req.method && p.regex.test(path));
+    const err = other ? unrecognized(405, "Method not allowed for this endpoint.") : unrecognized(404, "Unrecognized request.");
+    void reply.status(err.status).send(err.toJSON());
+  });
+
+  app.get("/health", async () => ({ status: "ok" }));
+  await app.register(wellKnownRoutes(deps));
+  for (const prefix of CLIENT_PREFIXES) await app.register(clientRoutes(deps), { prefix });
+  // /versions lives outside the versioned prefixes.
+  return app;
+}

@@ -1,0 +1,61 @@
+import { badJson, invalidParam, missingParam, missingToken, notJson, type MatrixError } from "@axon/protocol";
+import type { FastifyRequest } from "fastify";
+import type { z } from "zod";
+import type { AccountService, Requester } from "../accounts/account-service";
+
+/** The access token from `Authorization: Bearer` or `?access_token=` (nio and Perl clients use the latter). */
+export function accessTokenOf(req: FastifyRequest): string | null {
+  const header = req.headers.authorization;
+  if (typeof header === "string" && header.startsWith("Bearer ")) return header.slice(7).trim() || null;
+  const q = (req.query as Record<string, unknown> | undefined)?.access_token;
+  return typeof q === "string" && q.length > 0 ? q : null;
+}
+
+/** Resolves the requester or throws 401. */
+export async function requireAuth(req: FastifyRequest, accounts: AccountService): Promise<Requester> {
+  const token = accessTokenOf(req);
+  if (!token) throw missingToken();
+  return accounts.authenticate(token);
+}
+
+/** The request body as a JSON object. `optional`: an empty body counts as `{}`. */
+export function jsonObject(req: FastifyRequest, opts: { optional?: boolean } = {}): Record<string, unknown> {
+  const raw = req.body;
+  if (raw === undefined || raw === null || (typeof raw === "string" && raw.trim() === "")) {
+    if (opts.optional) return {};
+    throw notJson("Request body is empty; a JSON object is required.");
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(String(raw));
+  } catch {
+    throw notJson("Content not JSON.");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw badJson("Request body must be a JSON object.");
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Validates with a zod schema; a missing key is M_MISSING_PARAM, a bad one M_INVALID_PARAM or M_BAD_JSON. */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw zodToMatrix(result.error);
+}
+
+export function zodToMatrix(error: z.ZodError): MatrixError {
+  const issue = error.issues[0];
+  if (!issue) return badJson("Invalid request.");
+  const key = issue.path.join(".") || "body";
+  if (issue.code === "invalid_type" && issue.input === undefined) return missingParam(`Missing '${key}'.`);
+  if (issue.code === "invalid_type") return badJson(`'${key}' has the wrong type: ${issue.message}.`);
+  return invalidParam(`Invalid '${key}': ${issue.message}.`);
+}
+
+/** A query parameter as a single string (the last one when repeated). */
+export function queryString(req: FastifyRequest, name: string): string | undefined {
+  const v = (req.query as Record<string, unknown> | undefined)?.[name];
+  if (Array.isArray(v)) return v.length ? String(v[v.length - 1]) : undefined;
+  return typeof v === "string" ? v : undefined;
+}

@@ -1,0 +1,16 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { AppDeps } from "../deps";
+import { accountRoutes } from "./account";
+import { deviceRoutes } from "./devices";
+import { loginRoutes } from "./login";
+import { profileRoutes } from "./profile";
+import { registerRoutes } from "./register";
+
+/** Every client API route; registered under each of CLIENT_PREFIXES. */
+export const clientRoutes =
+  (deps: AppDeps): FastifyPluginAsync =>
+  async (app) => {
+    for (const routes of [loginRoutes, registerRoutes, accountRoutes, profileRoutes, deviceRoutes]) {
+      await app.register(routes(deps));
+    }
+  };

@@ -1,0 +1,55 @@
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { AccountService } from "./accounts/account-service";
+import { systemClock, type Clock } from "./clock";
+import type { Config } from "./config";
+import { buildApp } from "./http/app";
+import type { AppDeps } from "./http/deps";
+import { createLogger } from "./log";
+import { openDatabase, type OpenDatabase } from "./storage/database";
+import { SqlAccountStore } from "./storage/sql-account-store";
+
+export interface RunningServer {
+  app: FastifyInstance;
+  deps: AppDeps;
+  database: OpenDatabase;
+  /** Base URL it listens on, e.g. http://127.0.0.1:8008 (set by listen()). */
+  url: string;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** Composition root: config → database → stores → services → http. Call listen() to bind. */
+export async function createServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? createLogger(config.log.level);
+  const database = await openDatabase(config.database.url);
+  const accounts = new AccountService(new SqlAccountStore(database.db), clock, config.server_name);
+  const deps: AppDeps = { config, clock, accounts };
+  const app = await buildApp(deps, logger);
+
+  const server: RunningServer = {
+    app,
+    deps,
+    database,
+    url: "",
+    async listen() {
+      await app.listen({ host: config.listen.host, port: config.listen.port });
+      const addr = app.server.address();
+      const port = typeof addr === "object" && addr ? addr.port : config.listen.port;
+      const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
+      server.url = `http://${host}:${port}`;
+      return server.url;
+    },
+    async close() {
+      await app.close();
+      await database.close();
+    },
+  };
+  return server;
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the end-to-end tests drive (real Matrix clients, a browser), when missing.
+set -euo pipefail
+want=(python3-matrix-nio libnet-async-matrix-perl chromium)
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "system-deps: missing ${missing[*]}; run as root or install them with apt-get" >&2
+  exit 1
+fi
+echo "system-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
