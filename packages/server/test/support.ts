@@ -18,7 +18,7 @@ export interface TestServer {
 
 export interface TestResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Record<string, string | string[] | number | undefined>;
   // Tests inspect arbitrary JSON; narrowing it everywhere would only add noise.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
