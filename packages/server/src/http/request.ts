@@ -41,16 +41,26 @@ export function jsonObject(req: FastifyRequest, opts: { optional?: boolean } = {
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw zodToMatrix(result.error);
+  throw zodToMatrix(result.error, value);
 }
 
-export function zodToMatrix(error: z.ZodError): MatrixError {
+/** `value` is what was validated: zod does not report the offending input by default, so look it up there. */
+export function zodToMatrix(error: z.ZodError, value: unknown): MatrixError {
   const issue = error.issues[0];
   if (!issue) return badJson("Invalid request.");
   const key = issue.path.join(".") || "body";
-  if (issue.code === "invalid_type" && issue.input === undefined) return missingParam(`Missing '${key}'.`);
+  if (issue.code === "invalid_type" && valueAt(value, issue.path) === undefined) return missingParam(`Missing '${key}'.`);
   if (issue.code === "invalid_type") return badJson(`'${key}' has the wrong type: ${issue.message}.`);
   return invalidParam(`Invalid '${key}': ${issue.message}.`);
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let v = value;
+  for (const k of path) {
+    if (typeof v !== "object" || v === null) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v;
 }
 
 /** A query parameter as a single string (the last one when repeated). */
