@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { UserId } from "@axon/protocol";
+import { PresenceFeed, type PresenceSnapshot } from "./presence-feed";
+
+const A = "@a:t" as UserId;
+const B = "@b:t" as UserId;
+const W = "@w:t" as UserId;
+const snap = (userId: UserId, state: PresenceSnapshot["state"], statusMsg: string | null = null): PresenceSnapshot => ({
+  userId,
+  state,
+  statusMsg,
+});
+
+describe("PresenceFeed", () => {
+  it("gives a watcher only what was published to it, in (from, to]", () => {
+    const feed = new PresenceFeed();
+    const p1 = feed.publish(snap(A, "online"), [W]);
+    const p2 = feed.publish(snap(B, "busy"), [A]); // not to W
+    const p3 = feed.publish(snap(B, "unavailable"), [W]);
+    assert.deepEqual([p1, p2, p3], [1, 2, 3]);
+    assert.deepEqual(feed.read(W, 0, 3), [snap(A, "online"), snap(B, "unavailable")]);
+    assert.deepEqual(feed.read(W, 1, 3), [snap(B, "unavailable")]);
+    assert.deepEqual(feed.read(W, 1, 2), []);
+    assert.deepEqual(feed.read(W, 3, 3), []);
+    assert.deepEqual(feed.read(B, 0, 3), []);
+  });
+
+  it("keeps one event per user, the latest, ordered by when it changed last", () => {
+    const feed = new PresenceFeed();
+    feed.publish(snap(A, "online"), [W]);
+    feed.publish(snap(B, "online"), [W]);
+    feed.publish(snap(A, "busy", "on a call"), [W]);
+    assert.deepEqual(feed.read(W, 0, 3), [snap(B, "online"), snap(A, "busy", "on a call")]);
+  });
+
+  it("says when an inbox no longer reaches back to the token, so the caller can send a snapshot", () => {
+    const feed = new PresenceFeed();
+    for (let i = 0; i < 300; i++) feed.publish(snap(A, i % 2 ? "online" : "busy"), [W]);
+    assert.equal(feed.read(W, 0, 300), null);
+    // The 300th publish (i = 299) was "online".
+    assert.deepEqual(feed.read(W, 299, 300), [snap(A, "online")]);
+  });
+});

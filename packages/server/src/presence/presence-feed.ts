@@ -1,0 +1,85 @@
+import type { PresenceState, UserId } from "@axon/protocol";
+
+/** A user's presence as published at one stream position. */
+export interface PresenceSnapshot {
+  userId: UserId;
+  state: PresenceState;
+  statusMsg: string | null;
+}
+
+interface Entry {
+  pos: number;
+  snap: PresenceSnapshot;
+}
+
+interface Inbox {
+  entries: Entry[];
+  /** Entries at or before this position were dropped: a sync from before it gets a full snapshot instead. */
+  trimmedTo: number;
+}
+
+/** Enough for a client that misses a few minutes of a busy room; past it, a sync falls back to a snapshot. */
+const INBOX_MAX = 256;
+
+/**
+ * The presence stream. Each change is fanned out on write to the inbox of every user who can
+ * see it (the audience comes from the in-memory membership index), so an incremental /sync
+ * reads only its own inbox: O(changes visible to it since its token), never O(users).
+ * Entries share the snapshot object, so a change seen by 60 watchers costs 60 small pushes.
+ */
+export class PresenceFeed {
+  private pos = 0;
+  private readonly inboxes = new Map<UserId, Inbox>();
+
+  latest(): number {
+    return this.pos;
+  }
+
+  /** Appends the snapshot to each watcher's inbox at a new position; returns the position. */
+  publish(snap: PresenceSnapshot, watchers: Iterable<UserId>): number {
+    const pos = ++this.pos;
+    const entry = { pos, snap };
+    for (const w of watchers) {
+      let inbox = this.inboxes.get(w);
+      if (!inbox) this.inboxes.set(w, (inbox = { entries: [], trimmedTo: 0 }));
+      inbox.entries.push(entry);
+      if (inbox.entries.length > INBOX_MAX) {
+        const drop = inbox.entries.length - INBOX_MAX / 2;
+        inbox.trimmedTo = inbox.entries[drop - 1]!.pos;
+        inbox.entries.splice(0, drop);
+      }
+    }
+    return pos;
+  }
+
+  /**
+   * The latest snapshot per user published to `watcher` in (from, to], oldest first;
+   * null when the inbox no longer reaches back to `from`.
+   */
+  read(watcher: UserId, from: number, to: number): PresenceSnapshot[] | null {
+    const inbox = this.inboxes.get(watcher);
+    if (!inbox) return [];
+    if (from < inbox.trimmedTo) return null;
+    const { entries } = inbox;
+    // Entries are in position order: binary-search the first one after `from`.
+    let lo = 0;
+    let hi = entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (entries[mid]!.pos <= from) lo = mid + 1;
+      else hi = mid;
+    }
+    const latest = new Map<UserId, PresenceSnapshot>();
+    for (let i = lo; i < entries.length && entries[i]!.pos <= to; i++) {
+      const snap = entries[i]!.snap;
+      latest.delete(snap.userId);
+      latest.set(snap.userId, snap);
+    }
+    return [...latest.values()];
+  }
+
+  /** Drops a watcher's inbox (its user is gone). */
+  forget(watcher: UserId): void {
+    this.inboxes.delete(watcher);
+  }
+}

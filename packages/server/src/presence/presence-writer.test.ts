@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { UserId } from "@axon/protocol";
+import type { PresenceStore, StoredPresence } from "./presence-store";
+import { PresenceWriter } from "./presence-writer";
+
+const row = (userId: string, state: StoredPresence["state"] = "online"): StoredPresence => ({
+  userId: userId as UserId,
+  state,
+  statusMsg: null,
+  lastActiveAt: null,
+  busy: false,
+  busyFromCall: false,
+  activeCalls: 0,
+  stateBeforeCall: null,
+  choseDuringCall: false,
+  updatedAt: 0,
+});
+
+/** A store whose commits complete only when the test says so. */
+function gatedStore() {
+  const batches: StoredPresence[][] = [];
+  const gates: (() => void)[] = [];
+  const store: PresenceStore = {
+    loadAll: async () => [],
+    saveMany: (rows) =>
+      new Promise<void>((resolve) => {
+        batches.push(rows);
+        gates.push(resolve);
+      }),
+  };
+  return { store, batches, release: () => gates.shift()?.() };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe("PresenceWriter", () => {
+  it("answers a durable write only after its transaction commits", async () => {
+    const { store, batches, release } = gatedStore();
+    const w = new PresenceWriter(store, () => {});
+    let done = false;
+    void w.durable("@a:t" as UserId, () => row("@a:t")).then(() => (done = true));
+    await tick();
+    assert.equal(batches.length, 1);
+    assert.equal(done, false);
+    release();
+    await tick();
+    assert.equal(done, true);
+  });
+
+  it("groups writes that arrive during a commit into the next one, latest row per user", async () => {
+    const { store, batches, release } = gatedStore();
+    const w = new PresenceWriter(store, () => {});
+    const p1 = w.durable("@a:t" as UserId, () => row("@a:t"));
+    await tick();
+    const p2 = w.durable("@b:t" as UserId, () => row("@b:t"));
+    const p3 = w.durable("@b:t" as UserId, () => row("@b:t", "busy"));
+    w.lazy("@c:t" as UserId, () => row("@c:t"));
+    release();
+    await p1;
+    await tick();
+    assert.equal(batches.length, 2);
+    assert.deepEqual(
+      batches[1]!.map((r) => [r.userId, r.state]),
+      [
+        ["@b:t", "busy"],
+        ["@c:t", "online"],
+      ],
+    );
+    release();
+    await Promise.all([p2, p3]);
+  });
+
+  it("a failed commit rejects its waiters and reports the error", async () => {
+    const errors: unknown[] = [];
+    const w = new PresenceWriter({ loadAll: async () => [], saveMany: async () => Promise.reject(new Error("disk full")) }, (e) =>
+      errors.push(e),
+    );
+    await assert.rejects(w.durable("@a:t" as UserId, () => row("@a:t")), /disk full/);
+    assert.equal(errors.length, 1);
+  });
+
+  it("flush writes lazy rows without waiting for the delay", async () => {
+    const saved: string[] = [];
+    const w = new PresenceWriter({ loadAll: async () => [], saveMany: async (rows) => void saved.push(...rows.map((r) => r.userId)) }, () => {}, 60_000);
+    w.lazy("@a:t" as UserId, () => row("@a:t"));
+    await w.close();
+    assert.deepEqual(saved, ["@a:t"]);
+  });
+});
