@@ -25,8 +25,87 @@ export interface AccessTokensTable {
   created_ts: number;
 }
 
+export interface RoomsTable {
+  room_id: string;
+  room_version: string;
+  creator: string;
+  is_public: number;
+  created_ts: number;
+}
+
+export interface EventsTable {
+  stream_ordering: number;
+  event_id: string;
+  room_id: string;
+  sender: string;
+  type: string;
+  state_key: string | null;
+  content: string;
+  origin_server_ts: number;
+  depth: number;
+  prev_events: string;
+  auth_events: string;
+  unsigned: string | null;
+  txn_device_id: string | null;
+  txn_id: string | null;
+}
+
+export interface RoomStateTable {
+  room_id: string;
+  type: string;
+  state_key: string;
+  event_id: string;
+}
+
+export interface RoomMembershipsTable {
+  room_id: string;
+  user_id: string;
+  membership: string;
+  event_id: string;
+  stream_ordering: number;
+  forgotten: number;
+}
+
+export interface RoomAliasesTable {
+  alias: string;
+  room_id: string;
+  creator: string;
+}
+
+export interface SyncFiltersTable {
+  user_id: string;
+  filter_id: string;
+  filter_json: string;
+}
+
+export interface AccountDataTable {
+  user_id: string;
+  room_id: string;
+  type: string;
+  content: string;
+  stream_id: number;
+}
+
+export interface ReceiptsTable {
+  room_id: string;
+  receipt_type: string;
+  user_id: string;
+  thread_id: string;
+  event_id: string;
+  ts: number;
+  stream_id: number;
+}
+
 export interface Database {
   users: UsersTable;
   devices: DevicesTable;
   access_tokens: AccessTokensTable;
+  rooms: RoomsTable;
+  events: EventsTable;
+  room_state: RoomStateTable;
+  room_memberships: RoomMembershipsTable;
+  room_aliases: RoomAliasesTable;
+  sync_filters: SyncFiltersTable;
+  account_data: AccountDataTable;
+  receipts: ReceiptsTable;
 }

@@ -1,7 +1,9 @@
 import type { Migration } from "kysely";
 import * as m0001 from "./0001-accounts";
+import * as m0002 from "./0002-rooms";
 
 /** Every migration, in order; a new one is a numbered module added here. */
 export const migrations: Record<string, Migration> = {
   "0001-accounts": m0001,
+  "0002-rooms": m0002,
 };
