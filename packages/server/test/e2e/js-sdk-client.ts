@@ -1,5 +1,5 @@
 // matrix-js-sdk 37.5.0 helpers for the end-to-end tests: a quiet client, logged in for real.
-import { createClient, type MatrixClient } from "matrix-js-sdk";
+import { ClientEvent, SyncState, createClient, type MatrixClient } from "matrix-js-sdk";
 import type { Logger } from "matrix-js-sdk/lib/logger";
 
 const noop = (): void => {};
@@ -27,4 +27,40 @@ export async function loginClient(baseUrl: string, user: string, password: strin
     deviceId: login.device_id,
     logger: quietLogger,
   });
+}
+
+/** Resolves with the listener's arguments the first time `predicate` accepts them. */
+export function waitForEmit<A extends unknown[]>(
+  on: (listener: (...args: A) => void) => () => void,
+  predicate: (...args: A) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<A> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, timeoutMs);
+    const off = on((...args) => {
+      if (!predicate(...args)) return;
+      clearTimeout(timer);
+      off();
+      resolve(args);
+    });
+  });
+}
+
+/** startClient() and wait until the sync loop says SYNCING. */
+export async function startSyncing(client: MatrixClient): Promise<void> {
+  const syncing = waitForEmit<[SyncState, SyncState | null]>(
+    (l) => {
+      client.on(ClientEvent.Sync, l);
+      return () => client.off(ClientEvent.Sync, l);
+    },
+    (state) => state === SyncState.Syncing || state === SyncState.Error,
+    `${client.getUserId()} to reach SYNCING`,
+  );
+  await client.startClient({ initialSyncLimit: 10 });
+  const [state] = await syncing;
+  if (state !== SyncState.Syncing) throw new Error(`${client.getUserId()} sync loop went to ${state}`);
 }
