@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
 import { buildConfig, ConfigError, loadConfig, parseDuration } from "./config";
 
@@ -151,5 +152,20 @@ describe("loadConfig", () => {
 
   it("an override is validated like the file", () => {
     assert.throws(() => loadConfig(undefined, { databaseUrl: "mysql://x" }, {}), /database\.url/);
+  });
+});
+
+describe("axon.example.yaml", () => {
+  const example = fileURLToPath(new URL("../../../axon.example.yaml", import.meta.url));
+
+  it("loads to exactly the defaults", () => {
+    assert.deepEqual(loadConfig(example, {}, {}), buildConfig({}));
+  });
+
+  it("mentions every key", () => {
+    const text = readFileSync(example, "utf8");
+    const keys = (o: object): string[] =>
+      Object.entries(o).flatMap(([k, v]) => (typeof v === "object" && v !== null ? [k, ...keys(v as object)] : [k]));
+    for (const key of keys(buildConfig({}))) assert.match(text, new RegExp(`^\\s*#?\\s*${key}:`, "m"), key);
   });
 });
