@@ -1,0 +1,108 @@
+import { HttpClient } from "./http-client";
+import type { CommonOptions } from "./options";
+import { ownCpuS, sampleProc, type ProcSample } from "./proc-stats";
+import { GENERATOR_BOUND_PCT, gitCommit, machine, type BenchResult } from "./result";
+import { prepareDatabase, startServer, type BenchDatabase, type ServerHandle } from "./server-process";
+import { benchUserId, seedAccounts, seedRooms, type BenchUser } from "./seed";
+import { buildTopology, type Topology } from "./topology";
+
+/** A seeded server ready to measure: users with tokens, rooms joined, a client pool. */
+export interface Bench {
+  db: BenchDatabase;
+  server: ServerHandle;
+  client: HttpClient;
+  users: BenchUser[];
+  topology: Topology;
+  indexOf: Map<string, number>;
+  log(msg: string): void;
+  /** Stops the server and starts a new process on the same database. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function setUp(o: CommonOptions & { users: number; roomSize: number; roomsPerUser: number }): Promise<Bench> {
+  const t0 = performance.now();
+  const log = (msg: string) => console.error(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+  const db = await prepareDatabase(o.db);
+  let server: ServerHandle | null = null;
+  let client: HttpClient | null = null;
+  try {
+    log(`seeding ${o.users} users into ${o.db}`);
+    const users = await seedAccounts(db.url, o.users);
+    server = await startServer({ db, cpuProf: o.cpuProf });
+    log(`server pid ${server.pid} at ${server.url} (ready in ${server.readyMs.toFixed(0)} ms)`);
+    client = new HttpClient(server.url);
+    const topology = buildTopology({ users: o.users, roomSize: o.roomSize, roomsPerUser: o.roomsPerUser, seed: o.seed });
+    log(`creating ${topology.rooms.length} rooms over HTTP`);
+    await seedRooms(client, users, topology);
+    log("rooms ready");
+    const indexOf = new Map(users.map((u) => [benchUserId(u.index), u.index]));
+    const bench: Bench = {
+      db,
+      server,
+      client,
+      users,
+      topology,
+      indexOf,
+      log,
+      async restart() {
+        bench.client.close();
+        await bench.server.stop();
+        bench.server = await startServer({ db, cpuProf: o.cpuProf, label: "restarted" });
+        bench.client = new HttpClient(bench.server.url);
+      },
+      async close() {
+        bench.client.close();
+        await bench.server.stop();
+        await db.dispose();
+      },
+    };
+    return bench;
+  } catch (err) {
+    client?.close();
+    await server?.stop();
+    await db.dispose();
+    throw err;
+  }
+}
+
+/** Server and generator CPU over a measured window. */
+export class Window {
+  private readonly server0: ProcSample;
+  private readonly gen0 = process.cpuUsage();
+  private readonly wall0 = performance.now();
+
+  constructor(private readonly pid: number) {
+    this.server0 = sampleProc(pid);
+  }
+
+  end(db: string): Pick<BenchResult, "window_s" | "server" | "generator" | "warnings"> {
+    const s1 = sampleProc(this.pid);
+    const wallS = (performance.now() - this.wall0) / 1000;
+    const genCpu = ownCpuS(this.gen0);
+    const genPct = (100 * genCpu) / wallS;
+    const bound = genPct >= GENERATOR_BOUND_PCT;
+    const serverCpu = s1.cpuS - this.server0.cpuS;
+    return {
+      window_s: round(wallS),
+      server: { db, cpu_s: round(serverCpu), cpu_pct: round((100 * serverCpu) / wallS), rss_mib: round(s1.rssMiB), peak_rss_mib: round(s1.peakRssMiB) },
+      generator: { cpu_s: round(genCpu), cpu_pct: round(genPct), bound },
+      warnings: bound
+        ? [`generator-bound: the load generator used ${genPct.toFixed(0)} % of a core; latencies include its own queueing`]
+        : [],
+    };
+  }
+}
+
+export const round = (x: number, digits = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
+
+export function header(scenario: BenchResult["scenario"], options: object): Pick<BenchResult, "scenario" | "started_at" | "command" | "git_commit" | "machine" | "options"> {
+  return {
+    scenario,
+    started_at: new Date().toISOString(),
+    command: `npm run bench -- ${process.argv.slice(2).join(" ")}`,
+    git_commit: gitCommit(),
+    machine: machine(),
+    options: { ...options },
+  };
+}

@@ -1,0 +1,118 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import type { DeliveryCounts } from "./delivery-tracker";
+import type { Summary } from "./stats";
+
+/** What every run writes to bench/results/<scenario>-<timestamp>.json; `report` reads it back. */
+export interface BenchResult {
+  scenario: "fanout" | "bigroom" | "storm" | "idle" | "restart";
+  /** ISO time the run started. */
+  started_at: string;
+  /** The command line that produced it, to repeat the run. */
+  command: string;
+  git_commit: string;
+  machine: { cpus: number; cpu_model: string; node: string };
+  options: Record<string, unknown>;
+  /** Measured window, seconds (set-up excluded). */
+  window_s: number;
+  server: {
+    db: string;
+    cpu_s: number;
+    /** Per cent of one core over the window. */
+    cpu_pct: number;
+    rss_mib: number;
+    peak_rss_mib: number;
+  };
+  generator: { cpu_s: number; cpu_pct: number; bound: boolean };
+  deliveries?: DeliveryCounts & { per_s: number };
+  latency_ms?: Summary;
+  put?: { sent: number; ok: number; errors: number; latency_ms: Summary; achieved_rate: number };
+  syncs?: { responses: number; woken: number; events: number; errors: number; errors_by_status: Record<string, number> };
+  /** Server CPU ms per /sync response that carried presence. */
+  cpu_per_woken_sync_ms?: number;
+  /** Scenario-specific figures (ms, MiB, counts). */
+  extra?: Record<string, number>;
+  warnings: string[];
+}
+
+/** Above this share of one core the generator, not the server, may be what limits the run. */
+export const GENERATOR_BOUND_PCT = 85;
+
+export function machine(): BenchResult["machine"] {
+  const c = cpus();
+  return { cpus: c.length, cpu_model: c[0]?.model ?? "unknown", node: process.version };
+}
+
+export function gitCommit(): string {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+  } catch {
+    return "unknown";
+  }
+}
+
+/** Checks the fields `report` and the docs rely on; returns the problems (empty: valid). */
+export function validateResult(r: unknown): string[] {
+  const problems: string[] = [];
+  const o = r as Partial<BenchResult> | null;
+  if (!o || typeof o !== "object") return ["not an object"];
+  if (!["fanout", "bigroom", "storm", "idle", "restart"].includes(String(o.scenario))) problems.push("scenario");
+  for (const k of ["started_at", "command", "git_commit"] as const) if (typeof o[k] !== "string") problems.push(k);
+  if (typeof o.window_s !== "number") problems.push("window_s");
+  if (!o.server || typeof o.server.cpu_s !== "number" || typeof o.server.rss_mib !== "number") problems.push("server");
+  if (!o.generator || typeof o.generator.bound !== "boolean") problems.push("generator");
+  if (!Array.isArray(o.warnings)) problems.push("warnings");
+  if (o.scenario === "fanout" || o.scenario === "bigroom") {
+    if (!o.deliveries || typeof o.deliveries.expected !== "number") problems.push("deliveries");
+    if (!o.latency_ms || typeof o.latency_ms.p99 !== "number") problems.push("latency_ms");
+    if (!o.put) problems.push("put");
+  }
+  return problems;
+}
+
+export function resultFileName(r: BenchResult): string {
+  return `${r.scenario}-${r.started_at.replace(/[:.]/g, "-")}.json`;
+}
+
+export function writeResult(r: BenchResult, dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, resultFileName(r));
+  writeFileSync(path, `${JSON.stringify(r, null, 2)}\n`);
+  return path;
+}
+
+const fmt = (x: number | undefined, digits = 1) => (x === undefined || Number.isNaN(x) ? "-" : x.toFixed(digits));
+
+/** The human-readable table printed at the end of a run. */
+export function formatTable(r: BenchResult): string {
+  const rows: [string, string][] = [
+    ["scenario", `${r.scenario} (${r.server.db})`],
+    ["options", Object.entries(r.options).map(([k, v]) => `${k}=${String(v)}`).join(" ")],
+    ["window", `${fmt(r.window_s)} s`],
+  ];
+  if (r.deliveries) {
+    const d = r.deliveries;
+    rows.push(["deliveries", `expected ${d.expected}, seen ${d.seen}, lost ${d.lost} (${fmt(d.per_s, 0)}/s; changes ${d.changes})`]);
+    rows.push(["  other events", `unmatched ${d.unmatched}, leaked ${d.unexpected}`]);
+  }
+  if (r.latency_ms) {
+    const l = r.latency_ms;
+    rows.push(["fan-out latency", `p50 ${fmt(l.p50)} ms, p90 ${fmt(l.p90)}, p99 ${fmt(l.p99)}, max ${fmt(l.max)}`]);
+  }
+  if (r.put) {
+    const p = r.put;
+    rows.push(["PUT presence", `${p.ok}/${p.sent} ok (${fmt(p.achieved_rate)}/s), p50 ${fmt(p.latency_ms.p50)} ms, p99 ${fmt(p.latency_ms.p99)}`]);
+  }
+  if (r.syncs) {
+    rows.push(["syncs", `${r.syncs.responses} responses, ${r.syncs.woken} woken, ${r.syncs.errors} errors ${JSON.stringify(r.syncs.errors_by_status)}`]);
+  }
+  rows.push(["server", `CPU ${fmt(r.server.cpu_s, 2)} s (${fmt(r.server.cpu_pct)} % of a core), RSS ${fmt(r.server.rss_mib)} MiB (peak ${fmt(r.server.peak_rss_mib)})`]);
+  if (r.cpu_per_woken_sync_ms !== undefined) rows.push(["CPU per woken sync", `${fmt(r.cpu_per_woken_sync_ms, 3)} ms`]);
+  rows.push(["generator", `CPU ${fmt(r.generator.cpu_s, 2)} s (${fmt(r.generator.cpu_pct)} %)${r.generator.bound ? " GENERATOR-BOUND" : ""}`]);
+  for (const [k, v] of Object.entries(r.extra ?? {})) rows.push([k, fmt(v, 1)]);
+  for (const w of r.warnings) rows.push(["WARNING", w]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
+}

@@ -1,0 +1,89 @@
+// npm run bench -- <scenario> [options]: starts a server process, loads it over HTTP, prints a table, writes JSON.
+import { Command } from "commander";
+import { parseBigroom, parseFanout, parseIdle, parseRestart, parseStorm, OptionError, type RawOptions } from "./options";
+import { writeReport } from "./report";
+import { formatTable, writeResult, type BenchResult } from "./result";
+import { runFanout } from "./scenario-fanout";
+import { runIdle } from "./scenario-idle";
+import { runRestart } from "./scenario-restart";
+import { runStorm } from "./scenario-storm";
+
+const withCommon = (c: Command) =>
+  c
+    .option("--db <kind>", "sqlite (temp file) or postgres (fresh database on 127.0.0.1:5432)", "sqlite")
+    .option("--sync-timeout <ms>", "long-poll timeout of each /sync")
+    .option("--seed <n>", "seed of the room layout and change order")
+    .option("--cpu-prof [dir]", "profile the server with node --cpu-prof (default dir bench/profiles)")
+    .option("--out <dir>", "where the result JSON goes", "bench/results");
+
+const withGraph = (c: Command, users: string) =>
+  withCommon(c)
+    .option("--users <n>", `number of users (default ${users})`)
+    .option("--room-size <k>", "members per room (default 20)")
+    .option("--rooms-per-user <r>", "rooms each user is in (default 3)");
+
+async function finish(result: BenchResult, out: string): Promise<void> {
+  console.log(formatTable(result));
+  console.log(`\nwrote ${writeResult(result, out)}`);
+}
+
+export function program(): Command {
+  const p = new Command("bench").description("Axon presence benchmarks (all traffic to 127.0.0.1)");
+  withGraph(p.command("fanout").description("W watchers long-poll while U presence changes/s fan out"), "1000")
+    .option("--watchers <w>", "users keeping a /sync open (default: all)")
+    .option("--rate <u>", "presence changes per second, open loop (default 50)")
+    .option("--duration <s>", "seconds of changes (default 30)")
+    .option("--drain <s>", "seconds to wait for late deliveries (default 5)")
+    .action(async (raw: RawOptions) => {
+      const o = parseFanout(raw);
+      await finish(await runFanout(o, "fanout"), o.out);
+    });
+  withCommon(p.command("bigroom").description("fanout in one room of M members"))
+    .option("--members <m>", "members of the room (default 2000)")
+    .option("--watchers <w>", "members keeping a /sync open (default: all)")
+    .option("--rate <u>", "presence changes per second (default 10)")
+    .option("--duration <s>", "seconds of changes (default 30)")
+    .option("--drain <s>", "seconds to wait for late deliveries (default 5)")
+    .action(async (raw: RawOptions) => {
+      const o = parseBigroom(raw);
+      await finish(await runFanout(o, "bigroom"), o.out);
+    });
+  withGraph(p.command("storm").description("N users start syncing within T seconds"), "1000")
+    .option("--within <s>", "seconds over which all users start (default 60)")
+    .option("--drain <s>", "seconds to wait for late deliveries (default 5)")
+    .action(async (raw: RawOptions) => {
+      const o = parseStorm(raw);
+      await finish(await runStorm(o), o.out);
+    });
+  withGraph(p.command("idle").description("N users long-poll, nothing changes: CPU and RSS"), "1000")
+    .option("--duration <s>", "seconds measured (default 60)")
+    .action(async (raw: RawOptions) => {
+      const o = parseIdle(raw);
+      await finish(await runIdle(o), o.out);
+    });
+  withGraph(p.command("restart").description("N users with presence stored: start-up time, first sync, RSS"), "1000").action(
+    async (raw: RawOptions) => {
+      const o = parseRestart(raw);
+      await finish(await runRestart(o), o.out);
+    },
+  );
+  p.command("report")
+    .description("draw fan-out latency (p50/p99) against load from the result files as an SVG")
+    .option("--results <dir>", "result files", "bench/results")
+    .option("--svg <file>", "output", "docs/performance-latency.svg")
+    .action((raw: { results: string; svg: string }) => {
+      const n = writeReport(raw.results, raw.svg);
+      console.log(`wrote ${raw.svg} from ${n} results`);
+    });
+  return p;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  program()
+    .parseAsync(process.argv)
+    .then(() => process.exit(0))
+    .catch((err: unknown) => {
+      console.error(err instanceof OptionError ? `bench: ${err.message}` : err);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import pg from "pg";
+import { stringify } from "yaml";
+import type { DbKind } from "./options";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test";
+
+/** A scratch database for one run: a temp SQLite file, or a fresh PostgreSQL database dropped afterwards. */
+export interface BenchDatabase {
+  kind: DbKind;
+  url: string;
+  dir: string;
+  dispose(): Promise<void>;
+}
+
+export async function prepareDatabase(kind: DbKind): Promise<BenchDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), "axon-bench-"));
+  if (kind === "sqlite") {
+    return { kind, url: `sqlite:${join(dir, "axon.db")}`, dir, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const name = `axon_bench_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = PG_ADMIN_URL.replace(/\/test$/, `/${name}`);
+  return {
+    kind,
+    url,
+    dir,
+    async dispose() {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** The YAML config the bench runs the server with: loopback, warn logs, presence PUTs unlimited. */
+export function benchConfig(port: number, dbUrl: string): Record<string, unknown> {
+  return {
+    server_name: "localhost",
+    listen: { host: "127.0.0.1", port },
+    database: { url: dbUrl },
+    log: { level: "warn" },
+    rate_limits: { presence: { per_second: 0 } },
+  };
+}
+
+export interface ServerHandle {
+  url: string;
+  pid: number;
+  /** ms from spawn to the first answered GET /versions. */
+  readyMs: number;
+  logPath: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `axon serve` as a separate process and waits until it answers HTTP. */
+export async function startServer(opts: { db: BenchDatabase; cpuProf: string | null; label?: string }): Promise<ServerHandle> {
+  const port = await freePort();
+  const configPath = join(opts.db.dir, "axon.yaml");
+  writeFileSync(configPath, stringify(benchConfig(port, opts.db.url)));
+  const logPath = join(opts.db.dir, `server-${opts.label ?? "main"}.log`);
+  const logFd = openSync(logPath, "a");
+  const nodeArgs = opts.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${resolve(ROOT, opts.cpuProf)}`] : [];
+  const started = performance.now();
+  const child = spawn(process.execPath, [...nodeArgs, "packages/cli/bin/axon.mjs", "serve", "--config", configPath], {
+    cwd: ROOT,
+    stdio: ["ignore", logFd, logFd],
+  });
+  closeSync(logFd);
+  const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
+  let dead = false;
+  void exited.then(() => (dead = true));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = started + 120_000;
+  for (;;) {
+    if (dead) throw new Error(`server exited during start-up; log ${logPath}:\n${tail(logPath)}`);
+    if (performance.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`server did not answer within 120 s; log ${logPath}:\n${tail(logPath)}`);
+    }
+    try {
+      const res = await fetch(`${url}/_matrix/client/versions`);
+      if (res.ok) {
+        await res.arrayBuffer();
+        break;
+      }
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const readyMs = performance.now() - started;
+  return { url, pid: child.pid as number, readyMs, logPath, stop: () => stopChild(child, exited) };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function tail(path: string): string {
+  try {
+    return readFileSync(path, "utf8").split("\n").slice(-30).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
