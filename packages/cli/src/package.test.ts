@@ -1,0 +1,13 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { it } from "node:test";
+
+const read = (rel: string) => JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as Record<string, unknown>;
+
+// `npm ci` links bins from the lockfile, not from package.json: without this entry `npx axon` is missing after a clean install.
+it("the lockfile declares the axon bin, so npx axon works after npm ci", () => {
+  const pkg = read("../package.json");
+  const lock = read("../../../package-lock.json") as { packages: Record<string, { bin?: unknown }> };
+  assert.deepEqual(pkg.bin, { axon: "bin/axon.mjs" });
+  assert.deepEqual(lock.packages["packages/cli"]?.bin, pkg.bin);
+});
