@@ -6,6 +6,10 @@ import type { Config } from "./config";
 import { buildApp } from "./http/app";
 import type { AppDeps } from "./http/deps";
 import { createLogger } from "./log";
+import { PresenceService } from "./presence/presence-service";
+import { MembershipIndex } from "./rooms/membership-index";
+import { SqlPresenceStore } from "./storage/sql-presence-store";
+import { Notifier } from "./sync/notifier";
 import { openDatabase, type OpenDatabase } from "./storage/database";
 import { SqlAccountStore } from "./storage/sql-account-store";
 
@@ -29,8 +33,21 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config.log.level);
   const database = await openDatabase(config.database.url);
-  const accounts = new AccountService(new SqlAccountStore(database.db), clock, config.server_name);
-  const deps: AppDeps = { config, clock, accounts };
+  const membership = new MembershipIndex();
+  const notifier = new Notifier(membership);
+  const presence = new PresenceService({
+    config: config.presence,
+    clock,
+    store: new SqlPresenceStore(database.db),
+    membership,
+    notifier,
+    log: logger,
+  });
+  const accounts = new AccountService(new SqlAccountStore(database.db), clock, config.server_name, (user, device) =>
+    presence.deviceRemoved(user, device),
+  );
+  await presence.start();
+  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence };
   const app = await buildApp(deps, logger);
 
   const server: RunningServer = {
@@ -48,6 +65,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     },
     async close() {
       await app.close();
+      await presence.close();
       await database.close();
     },
   };

@@ -1,16 +1,17 @@
 import type { PresenceState, UserId } from "@axon/protocol";
 
-/** What survives a restart for one user. Device liveness does not: devices re-announce themselves by syncing. */
+/**
+ * What survives a restart for one user. Device liveness and call tracking do not: devices
+ * re-announce themselves by syncing, and a call whose end is not seen ends by the busy lease.
+ */
 export interface StoredPresence {
   userId: UserId;
+  /** The effective state when written. */
   state: PresenceState;
   statusMsg: string | null;
   lastActiveAt: number | null;
-  busy: boolean;
+  /** The busy was made by a call. */
   busyFromCall: boolean;
-  activeCalls: number;
-  stateBeforeCall: PresenceState | null;
-  choseDuringCall: boolean;
   updatedAt: number;
 }
 

@@ -9,11 +9,7 @@ const row = (userId: string, state: StoredPresence["state"] = "online"): StoredP
   state,
   statusMsg: null,
   lastActiveAt: null,
-  busy: false,
   busyFromCall: false,
-  activeCalls: 0,
-  stateBeforeCall: null,
-  choseDuringCall: false,
   updatedAt: 0,
 });
 

@@ -96,6 +96,15 @@ export interface ReceiptsTable {
   stream_id: number;
 }
 
+export interface PresenceTable {
+  user_id: string;
+  state: string;
+  status_msg: string | null;
+  last_active_ts: number | null;
+  busy_from_call: number;
+  updated_ts: number;
+}
+
 export interface Database {
   users: UsersTable;
   devices: DevicesTable;
@@ -108,4 +117,5 @@ export interface Database {
   sync_filters: SyncFiltersTable;
   account_data: AccountDataTable;
   receipts: ReceiptsTable;
+  presence: PresenceTable;
 }

@@ -3,6 +3,7 @@ import type { AppDeps } from "../deps";
 import { accountRoutes } from "./account";
 import { deviceRoutes } from "./devices";
 import { loginRoutes } from "./login";
+import { presenceRoutes } from "./presence";
 import { profileRoutes } from "./profile";
 import { registerRoutes } from "./register";
 
@@ -10,7 +11,7 @@ import { registerRoutes } from "./register";
 export const clientRoutes =
   (deps: AppDeps): FastifyPluginAsync =>
   async (app) => {
-    for (const routes of [loginRoutes, registerRoutes, accountRoutes, profileRoutes, deviceRoutes]) {
+    for (const routes of [loginRoutes, registerRoutes, accountRoutes, profileRoutes, deviceRoutes, presenceRoutes]) {
       await app.register(routes(deps));
     }
   };

@@ -1,9 +1,11 @@
 import type { Migration } from "kysely";
 import * as m0001 from "./0001-accounts";
 import * as m0002 from "./0002-rooms";
+import * as m0003 from "./0003-presence";
 
 /** Every migration, in order; a new one is a numbered module added here. */
 export const migrations: Record<string, Migration> = {
   "0001-accounts": m0001,
   "0002-rooms": m0002,
+  "0003-presence": m0003,
 };

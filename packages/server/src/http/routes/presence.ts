@@ -1,0 +1,66 @@
+import {
+  BUSY_SPELLINGS,
+  forbidden,
+  invalidParam,
+  limitExceeded,
+  missingParam,
+  parsePresenceState,
+  parseUserId,
+  type UserId,
+} from "@axon/protocol";
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import { presenceContent } from "../../presence/presence-presenter";
+import { RateLimiter } from "../../presence/rate-limiter";
+import type { AppDeps } from "../deps";
+import { jsonObject, requireAuth } from "../request";
+
+const PLAIN_STATES = ["online", "unavailable", "offline"];
+
+function targetUser(req: FastifyRequest): UserId {
+  const userId = parseUserId((req.params as { userId: string }).userId);
+  // Same answer as for a user one may not see: no way to probe which ids exist.
+  if (!userId) throw forbidden("You are not allowed to see this user's presence.");
+  return userId;
+}
+
+export const presenceRoutes =
+  ({ accounts, presence, config, clock }: AppDeps): FastifyPluginAsync =>
+  async (app) => {
+    const limits = new RateLimiter(config.rate_limits.presence.per_second, config.rate_limits.presence.burst);
+    const busyEnabled = config.presence.busy_presence;
+    const allowed = busyEnabled ? [...PLAIN_STATES, ...BUSY_SPELLINGS] : PLAIN_STATES;
+
+    // PUT /presence/{userId}/status
+    app.put("/presence/:userId/status", async (req) => {
+      const who = await requireAuth(req, accounts);
+      if (targetUser(req) !== who.userId) throw forbidden("You may only set your own presence.");
+      const body = jsonObject(req);
+      if (body.presence === undefined) throw missingParam("Missing 'presence'.");
+      const state = parsePresenceState(body.presence);
+      if (state === null) throw invalidParam(`Invalid 'presence': expected one of ${allowed.join(", ")}.`);
+      if (state === "busy" && !busyEnabled) {
+        throw invalidParam("Busy presence is not enabled on this server; use online, unavailable or offline.");
+      }
+      const msg = body.status_msg;
+      if (msg !== undefined && msg !== null && typeof msg !== "string") throw invalidParam("'status_msg' must be a string.");
+      if (typeof msg === "string" && [...msg].length > config.presence.max_status_length) {
+        throw invalidParam(`'status_msg' is longer than ${config.presence.max_status_length} characters.`);
+      }
+      if (!presence.enabled) return {};
+      const wait = limits.take(who.userId, clock.now());
+      if (wait > 0) throw limitExceeded(wait);
+      await presence.setPresence(who.userId, who.deviceId, state, msg ? msg : null);
+      return {};
+    });
+
+    // GET /presence/{userId}/status
+    app.get("/presence/:userId/status", async (req) => {
+      const who = await requireAuth(req, accounts);
+      const target = targetUser(req);
+      if (!presence.enabled) return { presence: "offline" };
+      if (target !== who.userId && !(await accounts.userExists(target))) {
+        throw forbidden("You are not allowed to see this user's presence.");
+      }
+      return presenceContent(presence.view(who.userId, target), clock.now());
+    });
+  };

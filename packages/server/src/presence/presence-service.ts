@@ -1,0 +1,304 @@
+import { forbidden, type DeviceId, type PresenceState, type UserId } from "@axon/protocol";
+import type { Logger } from "pino";
+import type { Clock } from "../clock";
+import type { Config } from "../config";
+import type { MembershipChange, MembershipIndex } from "../rooms/membership-index";
+import type { Notifier } from "../sync/notifier";
+import { CallTracker, type PersistedEvent } from "./call-tracker";
+import {
+  applyActivity,
+  applyCallJoined,
+  applyCallLeft,
+  applyDeviceRemoved,
+  applyPut,
+  applySyncEnd,
+  applySyncStart,
+  applyTimers,
+  effectiveState,
+  emptyUser,
+  nextDeadline,
+  restoreUser,
+  type DeviceState,
+  type PresenceTimers,
+  type UserPresence,
+} from "./presence";
+import { PresenceFeed, type PresenceSnapshot } from "./presence-feed";
+import type { PresenceHooks } from "./presence-hooks";
+import type { PresenceStore, StoredPresence } from "./presence-store";
+import { PresenceWriter } from "./presence-writer";
+
+/** What GET /presence and /sync present for one user. */
+export interface PresenceView {
+  userId: UserId;
+  state: PresenceState;
+  statusMsg: string | null;
+  lastActiveAt: number | null;
+  currentlyActive: boolean;
+}
+
+export interface PresenceServiceDeps {
+  config: Config["presence"];
+  clock: Clock;
+  store: PresenceStore;
+  membership: MembershipIndex;
+  notifier: Notifier;
+  log: Logger;
+}
+
+/**
+ * Presence: applies the pure rules (presence.ts) to what users and devices do, keeps one timer
+ * per user at most (only while a timer could change something), persists through the group
+ * commit writer, and publishes changes to the feed and the notifier.
+ */
+export class PresenceService implements PresenceHooks {
+  private readonly users = new Map<UserId, UserPresence>();
+  /** Last published (state, status) per user; a change publishes only when these differ. */
+  private readonly published = new Map<UserId, PresenceSnapshot>();
+  /** lastActiveAt as last persisted: activity alone is written only when it moved by a granularity. */
+  private readonly persistedActive = new Map<UserId, number | null>();
+  private readonly timers = new Map<UserId, { at: number; cancel: () => void }>();
+  /** Syncs in flight that count for presence, per user and device (set_presence=offline ones do not). */
+  private readonly counted = new Map<string, number>();
+  readonly feed = new PresenceFeed();
+  private readonly writer: PresenceWriter;
+  private readonly calls: CallTracker | null;
+  private readonly timing: PresenceTimers;
+
+  constructor(private readonly deps: PresenceServiceDeps) {
+    const c = deps.config;
+    this.timing = {
+      syncTimeout: c.sync_timeout,
+      idleTimeout: c.idle_timeout,
+      busyTimeout: c.busy_timeout,
+      lastActiveGranularity: c.last_active_granularity,
+    };
+    this.writer = new PresenceWriter(deps.store, (err) => deps.log.error({ err }, "presence write failed"));
+    this.calls =
+      c.enabled && c.busy_presence && c.busy_during_calls
+        ? new CallTracker(
+            deps.clock,
+            (u) => this.change(u, (p, now) => applyCallJoined(p, now)),
+            (u) => this.change(u, (p, now) => applyCallLeft(p, now)),
+          )
+        : null;
+    deps.membership.onChange((ch) => this.membershipChanged(ch));
+  }
+
+  get enabled(): boolean {
+    return this.deps.config.enabled;
+  }
+
+  /** Restores stored presence. Restored users have no live device, so they time out normally. */
+  async start(): Promise<void> {
+    if (!this.enabled) return;
+    const now = this.deps.clock.now();
+    for (const row of await this.deps.store.loadAll()) {
+      const u = restoreUser(row, now);
+      this.users.set(row.userId, u);
+      this.persistedActive.set(row.userId, row.lastActiveAt);
+      const state = effectiveState(u, now, this.timing);
+      this.published.set(row.userId, { userId: row.userId, state, statusMsg: u.statusMsg });
+      this.schedule(row.userId, u);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+    await this.writer.close();
+  }
+
+  // --- explicit -------------------------------------------------------------------------
+
+  /** PUT /presence: answered only after the new state is committed. */
+  async setPresence(userId: UserId, deviceId: DeviceId, state: PresenceState, statusMsg: string | null): Promise<void> {
+    if (!this.enabled) return;
+    this.change(userId, (u, now) => applyPut(u, deviceId, state, statusMsg, now), "caller");
+    await this.writer.durable(userId, () => this.row(userId));
+  }
+
+  /** The presence `viewer` may see of `target`; 403 when they share no room (or the target does not exist). */
+  view(viewer: UserId, target: UserId): PresenceView {
+    if (viewer !== target && !this.deps.membership.sharesRoom(viewer, target)) {
+      throw forbidden("You are not allowed to see this user's presence.");
+    }
+    return this.current(target);
+  }
+
+  /** Current presence of a user, computed now. */
+  current(userId: UserId): PresenceView {
+    const now = this.deps.clock.now();
+    const u = this.users.get(userId);
+    if (!u || !this.enabled) return { userId, state: "offline", statusMsg: null, lastActiveAt: null, currentlyActive: false };
+    const pub = this.published.get(userId);
+    const state = pub?.state ?? effectiveState(u, now, this.timing);
+    return {
+      userId,
+      state,
+      statusMsg: pub?.statusMsg ?? u.statusMsg,
+      lastActiveAt: u.lastActiveAt,
+      currentlyActive: state === "online" && u.lastActiveAt !== null && now - u.lastActiveAt < this.timing.lastActiveGranularity,
+    };
+  }
+
+  // --- implicit (PresenceHooks) ---------------------------------------------------------
+
+  syncStarted(userId: UserId, deviceId: DeviceId, setPresence: DeviceState): void {
+    // A set_presence=offline sync does not touch presence at all, so its end must not either.
+    if (!this.enabled || setPresence === "offline") return;
+    const key = `${userId}\u0000${deviceId}`;
+    this.counted.set(key, (this.counted.get(key) ?? 0) + 1);
+    this.change(userId, (u, now) => applySyncStart(u, deviceId, setPresence, now));
+  }
+
+  syncEnded(userId: UserId, deviceId: DeviceId): void {
+    const key = `${userId}\u0000${deviceId}`;
+    const n = this.counted.get(key);
+    if (!this.enabled || !n) return;
+    if (n === 1) this.counted.delete(key);
+    else this.counted.set(key, n - 1);
+    this.change(userId, (u, now) => applySyncEnd(u, deviceId, now));
+  }
+
+  activity(userId: UserId, deviceId: DeviceId): void {
+    if (this.enabled) this.change(userId, (u, now) => applyActivity(u, deviceId, now));
+  }
+
+  eventPersisted(event: PersistedEvent): void {
+    this.calls?.eventPersisted(event);
+  }
+
+  deviceRemoved(userId: UserId, deviceId: DeviceId): void {
+    if (this.enabled && this.users.has(userId)) this.change(userId, (u) => applyDeviceRemoved(u, deviceId));
+  }
+
+  // --- sync stream ----------------------------------------------------------------------
+
+  /** Presence for an initial sync: self plus every visible user who is not offline. */
+  initialFor(userId: UserId): PresenceView[] {
+    const out: PresenceView[] = [];
+    for (const other of this.deps.membership.audience(userId)) {
+      const v = this.current(other);
+      if (other === userId || v.state !== "offline") out.push(v);
+    }
+    return out;
+  }
+
+  /** Changes visible to `userId` in (from, to], the latest per user. */
+  changesFor(userId: UserId, from: number, to: number): PresenceView[] {
+    const snaps = this.feed.read(userId, from, to);
+    if (snaps === null) {
+      // The inbox no longer reaches back that far: send everyone visible, as they are now.
+      return [...this.deps.membership.audience(userId)].filter((u) => this.users.has(u)).map((u) => this.current(u));
+    }
+    return snaps.map((s) => {
+      const u = this.users.get(s.userId);
+      const now = this.deps.clock.now();
+      const lastActiveAt = u?.lastActiveAt ?? null;
+      return {
+        userId: s.userId,
+        state: s.state,
+        statusMsg: s.statusMsg,
+        lastActiveAt,
+        currentlyActive: s.state === "online" && lastActiveAt !== null && now - lastActiveAt < this.timing.lastActiveGranularity,
+      };
+    });
+  }
+
+  // --- internals ------------------------------------------------------------------------
+
+  /**
+   * Applies a transition, publishes what changed, and reschedules. `persist: "lazy"` queues a
+   * write when a stored field changed (activity alone only once per granularity); "caller" leaves
+   * the write to the caller, which awaits a durable one.
+   */
+  private change(userId: UserId, fn: (u: UserPresence, now: number) => UserPresence, persist: "lazy" | "caller" = "lazy"): void {
+    const now = this.deps.clock.now();
+    // Timers due by now apply first, so an event never lands on a state that should have lapsed.
+    const before = applyTimers(this.users.get(userId) ?? emptyUser(), now, this.timing);
+    const after = fn(before, now);
+    this.users.set(userId, after);
+    const published = this.publish(userId, after, now);
+    if (persist === "lazy" && (published || this.storedFieldsChanged(userId, before, after))) {
+      this.writer.lazy(userId, () => this.row(userId));
+    }
+    this.schedule(userId, after);
+  }
+
+  private storedFieldsChanged(userId: UserId, before: UserPresence, after: UserPresence): boolean {
+    if (before.busyFromCall !== after.busyFromCall || before.statusMsg !== after.statusMsg) return true;
+    if (after.lastActiveAt === null) return false;
+    const stored = this.persistedActive.get(userId) ?? null;
+    return stored === null || after.lastActiveAt - stored >= this.timing.lastActiveGranularity;
+  }
+
+  /** Publishes to the feed and wakes the audience when state or status changed. */
+  private publish(userId: UserId, u: UserPresence, now: number): boolean {
+    const state = effectiveState(u, now, this.timing);
+    const prev = this.published.get(userId);
+    if (prev && prev.state === state && prev.statusMsg === u.statusMsg) return false;
+    if (!prev && state === "offline" && u.statusMsg === null && u.lastActiveAt === null) return false;
+    const snap: PresenceSnapshot = { userId, state, statusMsg: u.statusMsg };
+    this.published.set(userId, snap);
+    const audience = this.deps.membership.audience(userId);
+    this.feed.publish(snap, audience);
+    this.deps.notifier.wakeUsers(audience);
+    return true;
+  }
+
+  /** One timer per user at most; an earlier deadline replaces a later timer, a later one waits for it to fire. */
+  private schedule(userId: UserId, u: UserPresence): void {
+    const at = nextDeadline(u, this.timing);
+    if (at === null) return;
+    const existing = this.timers.get(userId);
+    if (existing && existing.at <= at) return;
+    existing?.cancel();
+    const cancel = this.deps.clock.setTimer(Math.max(0, at - this.deps.clock.now()), () => {
+      this.timers.delete(userId);
+      this.change(userId, (p, now) => applyTimers(p, now, this.timing));
+    });
+    this.timers.set(userId, { at, cancel });
+  }
+
+  private membershipChanged(ch: MembershipChange): void {
+    if (!this.enabled || !ch.joined) return;
+    const { membership } = this.deps;
+    const newlyShared: UserId[] = [];
+    for (const other of membership.joinedMembers(ch.roomId)) {
+      if (other === ch.userId || sharedElsewhere(membership, ch.userId, other, ch.roomId)) continue;
+      newlyShared.push(other);
+    }
+    if (newlyShared.length === 0) return;
+    // Each side gets the other's current presence in its next incremental sync, once.
+    const joiner = this.published.get(ch.userId);
+    if (joiner) this.feed.publish(joiner, newlyShared);
+    for (const other of newlyShared) {
+      const snap = this.published.get(other);
+      if (snap) this.feed.publish(snap, [ch.userId]);
+    }
+    this.deps.notifier.wakeUsers([ch.userId, ...newlyShared]);
+  }
+
+  private row(userId: UserId): StoredPresence {
+    const u = this.users.get(userId) ?? emptyUser();
+    const now = this.deps.clock.now();
+    this.persistedActive.set(userId, u.lastActiveAt);
+    return {
+      userId,
+      state: effectiveState(u, now, this.timing),
+      statusMsg: u.statusMsg,
+      lastActiveAt: u.lastActiveAt,
+      busyFromCall: u.busy && u.busyFromCall,
+      updatedAt: now,
+    };
+  }
+}
+
+/** True when a and b share a joined room other than `except`. */
+function sharedElsewhere(m: MembershipIndex, a: UserId, b: UserId, except: string): boolean {
+  const ra = m.roomsOf(a);
+  const rb = m.roomsOf(b);
+  const [small, big] = ra.size <= rb.size ? [ra, rb] : [rb, ra];
+  for (const r of small) if (r !== except && big.has(r)) return true;
+  return false;
+}
