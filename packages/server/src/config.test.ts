@@ -122,6 +122,15 @@ describe("loadConfig", () => {
     assert.equal(c.presence.idle_timeout, 600_000);
   });
 
+  it("a block whose keys are all commented out counts as unset", () => {
+    const p = yamlFile("server_name: example.org\npresence:\n  # enabled: true\nrate_limits:\n  presence:\npublic_baseurl:\n");
+    const c = loadConfig(p, {}, {});
+    assert.equal(c.server_name, "example.org");
+    assert.deepEqual(c.presence, buildConfig({}).presence);
+    assert.deepEqual(c.rate_limits, buildConfig({}).rate_limits);
+    assert.equal(c.public_baseurl, "http://127.0.0.1:8008/");
+  });
+
   it("an empty file is the defaults", () => {
     assert.deepEqual(loadConfig(yamlFile(""), {}, {}), buildConfig({}));
   });

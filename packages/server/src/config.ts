@@ -92,7 +92,7 @@ export class ConfigError extends Error {}
 
 /** Validates a raw config object (from YAML or code), fills defaults, and names the first bad key. */
 export function buildConfig(raw: unknown): Config {
-  const result = configSchema.safeParse(raw ?? {});
+  const result = configSchema.safeParse(dropNulls(raw ?? {}));
   if (!result.success) {
     const lines = result.error.issues.map((i) => {
       const key = i.path.join(".") || "(root)";
@@ -112,6 +112,16 @@ export function buildConfig(raw: unknown): Config {
     public_baseurl: baseurl.endsWith("/") ? baseurl : `${baseurl}/`,
     presence: { ...c.presence, busy_during_calls: c.presence.busy_during_calls ?? c.presence.busy_presence },
   };
+}
+
+/** A YAML key whose children are all commented out (`presence:`) parses as null: treat it as unset. */
+function dropNulls(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, dropNulls(v)]),
+  );
 }
 
 export interface ConfigOverrides {
