@@ -123,6 +123,9 @@ describe("registration enabled", () => {
     const invalid = await t.request("GET", `${V3}/register/available?username=${encodeURIComponent("bad name")}`);
     assert.equal(invalid.status, 400);
     assert.equal(invalid.body.errcode, "M_INVALID_USERNAME");
+    const missing = await t.request("GET", `${V3}/register/available`);
+    assert.equal(missing.status, 400);
+    assert.equal(missing.body.errcode, "M_MISSING_PARAM");
   });
 
   it("a bad body is M_NOT_JSON / M_BAD_JSON and creates nothing", async () => {

@@ -1,4 +1,4 @@
-import { forbidden, invalidParam, MatrixError, parseDeviceId, type DeviceId } from "@axon/protocol";
+import { forbidden, invalidParam, MatrixError, missingParam, parseDeviceId, type DeviceId } from "@axon/protocol";
 import { randomBytes } from "node:crypto";
 import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
@@ -29,7 +29,7 @@ export const registerRoutes =
     // GET /register/available
     app.get("/register/available", async (req) => {
       const username = queryString(req, "username");
-      if (!username) throw invalidParam("Missing 'username'.");
+      if (!username) throw missingParam("Missing 'username'.");
       if (!config.registration.enabled) throw forbidden("Registration is disabled.");
       if (!(await accounts.isAvailable(username))) {
         throw new MatrixError(400, "M_USER_IN_USE", "User ID already taken.");
