@@ -10,6 +10,9 @@ import { PresenceService } from "./presence/presence-service";
 import { MembershipIndex } from "./rooms/membership-index";
 import { SqlPresenceStore } from "./storage/sql-presence-store";
 import { Notifier } from "./sync/notifier";
+import { SyncService } from "./sync/sync-service";
+import { createRoomServices } from "./rooms/room-wiring";
+import { noPresenceHooks } from "./rooms/no-presence-hooks";
 import { openDatabase, type OpenDatabase } from "./storage/database";
 import { SqlAccountStore } from "./storage/sql-account-store";
 
@@ -46,8 +49,14 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const accounts = new AccountService(new SqlAccountStore(database.db), clock, config.server_name, (user, device) =>
     presence.deviceRemoved(user, device),
   );
+  const presenceHooks = noPresenceHooks;
+  // Before presence starts: it reads the membership index this fills.
+  const roomServices = await createRoomServices({ db: database.db, serverName: config.server_name, clock, accounts, membership, notifier, hooks: presenceHooks });
   await presence.start();
-  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence };
+  // The token layout follows this array: append new providers at the end.
+  const sync = new SyncService([...roomServices.providers], notifier, presenceHooks);
+  const { rooms, typing, receipts, accountData, filters } = roomServices;
+  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, sync, rooms, typing, receipts, accountData, filters };
   const app = await buildApp(deps, logger);
 
   const server: RunningServer = {

@@ -4,6 +4,8 @@ import type { Config } from "../config";
 import type { PresenceService } from "../presence/presence-service";
 import type { MembershipIndex } from "../rooms/membership-index";
 import type { Notifier } from "../sync/notifier";
+import type { SyncService } from "../sync/sync-service";
+import type { RoomServices } from "../rooms/room-wiring";
 
 /** Everything the routes call; built once in main.ts. */
 export interface AppDeps {
@@ -12,5 +14,11 @@ export interface AppDeps {
   accounts: AccountService;
   membership: MembershipIndex;
   notifier: Notifier;
+  sync: SyncService;
+  rooms: RoomServices["rooms"];
+  typing: RoomServices["typing"];
+  receipts: RoomServices["receipts"];
+  accountData: RoomServices["accountData"];
+  filters: RoomServices["filters"];
   presence: PresenceService;
 }

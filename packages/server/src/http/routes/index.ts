@@ -6,12 +6,23 @@ import { loginRoutes } from "./login";
 import { presenceRoutes } from "./presence";
 import { profileRoutes } from "./profile";
 import { registerRoutes } from "./register";
+import { accountDataRoutes } from "./account-data";
+import { directoryRoutes } from "./directory";
+import { ephemeralRoutes } from "./ephemeral";
+import { membershipRoutes } from "./membership";
+import { pushRuleRoutes } from "./push-rules";
+import { roomEventRoutes } from "./room-events";
+import { roomRoutes } from "./rooms";
+import { syncRoutes } from "./sync";
 
 /** Every client API route; registered under each of CLIENT_PREFIXES. */
 export const clientRoutes =
   (deps: AppDeps): FastifyPluginAsync =>
   async (app) => {
     for (const routes of [loginRoutes, registerRoutes, accountRoutes, profileRoutes, deviceRoutes, presenceRoutes]) {
+      await app.register(routes(deps));
+    }
+    for (const routes of [roomRoutes, roomEventRoutes, membershipRoutes, directoryRoutes, ephemeralRoutes, accountDataRoutes, pushRuleRoutes, syncRoutes]) {
       await app.register(routes(deps));
     }
   };

@@ -1,0 +1,47 @@
+import type { RoomId, UserId } from "@axon/protocol";
+import type { Notifier } from "../sync/notifier";
+import { Serial } from "../sync/serial";
+import type { AccountDataRecord, AccountDataStore } from "./ephemeral-store";
+
+/** Global and per-room account data, each write with a stream id for /sync. */
+export class AccountDataService {
+  private position = 0;
+  private readonly serial = new Serial();
+  private readonly listeners: ((userId: UserId, position: number) => void)[] = [];
+
+  constructor(
+    private readonly store: AccountDataStore,
+    private readonly notifier: Notifier,
+  ) {}
+
+  async start(): Promise<void> {
+    this.position = await this.store.maxStreamId();
+  }
+
+  latest(): number {
+    return this.position;
+  }
+
+  onChange(listener: (userId: UserId, position: number) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async put(userId: UserId, roomId: RoomId | null, type: string, content: Record<string, unknown>): Promise<void> {
+    await this.serial.run(async () => {
+      const position = this.position + 1;
+      await this.store.put(userId, roomId, type, content, position);
+      // Listeners first, in the same tick: a /sync that sees the new latest() also sees who it concerns.
+      for (const l of this.listeners) l(userId, position);
+      this.position = position;
+    });
+    this.notifier.wakeUsers([userId]);
+  }
+
+  get(userId: UserId, roomId: RoomId | null, type: string): Promise<Record<string, unknown> | null> {
+    return this.store.get(userId, roomId, type);
+  }
+
+  changed(userId: UserId, after: number | null): Promise<AccountDataRecord[]> {
+    return this.store.changed(userId, after);
+  }
+}
