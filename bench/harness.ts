@@ -1,6 +1,7 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { HttpClient } from "./http-client";
 import type { CommonOptions } from "./options";
-import { ownCpuS, sampleProc, type ProcSample } from "./proc-stats";
+import { ownCpuS, sampleProc, systemBusyS, type ProcSample } from "./proc-stats";
 import { GENERATOR_BOUND_PCT, gitCommit, machine, type BenchResult } from "./result";
 import { prepareDatabase, startServer, type BenchDatabase, type ServerHandle } from "./server-process";
 import { benchUserId, seedAccounts, seedRooms, type BenchUser } from "./seed";
@@ -29,7 +30,7 @@ export async function setUp(o: CommonOptions & { users: number; roomSize: number
   try {
     log(`seeding ${o.users} users into ${o.db}`);
     const users = await seedAccounts(db.url, o.users);
-    server = await startServer({ db, cpuProf: o.cpuProf });
+    server = await startServer({ db, cpuProf: o.cpuProf, kind: o.server });
     log(`server pid ${server.pid} at ${server.url} (ready in ${server.readyMs.toFixed(0)} ms)`);
     client = new HttpClient(server.url);
     const topology = buildTopology({ users: o.users, roomSize: o.roomSize, roomsPerUser: o.roomsPerUser, seed: o.seed });
@@ -48,7 +49,7 @@ export async function setUp(o: CommonOptions & { users: number; roomSize: number
       async restart() {
         bench.client.close();
         await bench.server.stop();
-        bench.server = await startServer({ db, cpuProf: o.cpuProf, label: "restarted" });
+        bench.server = await startServer({ db, cpuProf: o.cpuProf, label: "restarted", kind: o.server });
         bench.client = new HttpClient(bench.server.url);
       },
       async close() {
@@ -66,30 +67,43 @@ export async function setUp(o: CommonOptions & { users: number; roomSize: number
   }
 }
 
+/** Above this share of one core used by other processes, a run is flagged as disturbed. */
+const OTHER_LOAD_PCT = 20;
+
 /** Server and generator CPU over a measured window. */
 export class Window {
   private readonly server0: ProcSample;
   private readonly gen0 = process.cpuUsage();
   private readonly wall0 = performance.now();
+  private readonly system0 = systemBusyS();
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(private readonly pid: number) {
     this.server0 = sampleProc(pid);
+    this.loopDelay.enable();
   }
 
-  end(db: string): Pick<BenchResult, "window_s" | "server" | "generator" | "warnings"> {
+  end(db: string): Pick<BenchResult, "window_s" | "server" | "generator" | "other_cpu_pct" | "warnings"> {
     const s1 = sampleProc(this.pid);
+    this.loopDelay.disable();
+    const loopP99 = this.loopDelay.percentile(99) / 1e6;
+    const loopMax = this.loopDelay.max / 1e6;
     const wallS = (performance.now() - this.wall0) / 1000;
     const genCpu = ownCpuS(this.gen0);
     const genPct = (100 * genCpu) / wallS;
     const bound = genPct >= GENERATOR_BOUND_PCT;
     const serverCpu = s1.cpuS - this.server0.cpuS;
+    // The box is shared: CPU that neither side used is someone else's, and it skews latency.
+    const otherPct = (100 * (systemBusyS() - this.system0 - serverCpu - genCpu)) / wallS;
+    const warnings: string[] = [];
+    if (bound) warnings.push(`generator-bound: the load generator used ${genPct.toFixed(0)} % of a core; latencies include its own queueing`);
+    if (otherPct > OTHER_LOAD_PCT) warnings.push(`other processes used ${otherPct.toFixed(0)} % of a core during the run: figures are pessimistic`);
     return {
       window_s: round(wallS),
       server: { db, cpu_s: round(serverCpu), cpu_pct: round((100 * serverCpu) / wallS), rss_mib: round(s1.rssMiB), peak_rss_mib: round(s1.peakRssMiB) },
-      generator: { cpu_s: round(genCpu), cpu_pct: round(genPct), bound },
-      warnings: bound
-        ? [`generator-bound: the load generator used ${genPct.toFixed(0)} % of a core; latencies include its own queueing`]
-        : [],
+      generator: { cpu_s: round(genCpu), cpu_pct: round(genPct), bound, loop_delay_p99_ms: round(loopP99), loop_delay_max_ms: round(loopMax) },
+      other_cpu_pct: round(Math.max(0, otherPct)),
+      warnings,
     };
   }
 }
@@ -106,3 +120,6 @@ export function header(scenario: BenchResult["scenario"], options: object): Pick
     options: { ...options },
   };
 }
+
+/** What the result calls the server: the database it ran on, or "floor". */
+export const serverLabel = (o: CommonOptions) => (o.server === "floor" ? "floor" : o.db);

@@ -2,8 +2,12 @@
 
 export type DbKind = "sqlite" | "postgres";
 
+export type ServerKind = "axon" | "floor";
+
 export interface CommonOptions {
   db: DbKind;
+  /** axon, or the logic-free floor server (bench/floor-server.ts) that calibrates the generator. */
+  server: ServerKind;
   /** Run the server under `node --cpu-prof`, writing the profile into this directory. */
   cpuProf: string | null;
   /** Where the result JSON goes. */
@@ -77,9 +81,12 @@ const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 function common(raw: RawOptions): CommonOptions {
   const db = raw.db ?? "sqlite";
   if (db !== "sqlite" && db !== "postgres") throw new OptionError(`--db must be sqlite or postgres, got ${String(db)}`);
+  const server = raw.server ?? "axon";
+  if (server !== "axon" && server !== "floor") throw new OptionError(`--server must be axon or floor, got ${String(server)}`);
   const cpuProf = raw.cpuProf;
   return {
     db,
+    server,
     cpuProf: typeof cpuProf === "string" ? cpuProf : cpuProf === true ? "bench/profiles" : null,
     out: typeof raw.out === "string" ? raw.out : "bench/results",
     syncTimeoutMs: int(raw, "syncTimeout", 30_000, 0, 120_000),

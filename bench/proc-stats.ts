@@ -52,3 +52,16 @@ export function ownCpuS(since?: NodeJS.CpuUsage): number {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1e6;
 }
+
+/** Non-idle CPU seconds of the whole machine (all cores), from the text of /proc/stat. */
+export function parseSystemBusyTicks(stat: string): number {
+  const line = stat.split("\n", 1)[0] ?? "";
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already inside user).
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return total - (f[3] ?? 0) - (f[4] ?? 0);
+}
+
+export function systemBusyS(): number {
+  return parseSystemBusyTicks(readFileSync("/proc/stat", "utf8")) / clockTicks();
+}

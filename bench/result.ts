@@ -25,7 +25,10 @@ export interface BenchResult {
     rss_mib: number;
     peak_rss_mib: number;
   };
-  generator: { cpu_s: number; cpu_pct: number; bound: boolean };
+  /** The generator's own CPU and event-loop delay: a stalled generator delays what it measures. */
+  generator: { cpu_s: number; cpu_pct: number; bound: boolean; loop_delay_p99_ms?: number; loop_delay_max_ms?: number };
+  /** CPU used by other processes on the box during the window, per cent of one core. */
+  other_cpu_pct?: number;
   deliveries?: DeliveryCounts & { per_s: number };
   latency_ms?: Summary;
   put?: { sent: number; ok: number; errors: number; latency_ms: Summary; achieved_rate: number };
@@ -110,7 +113,10 @@ export function formatTable(r: BenchResult): string {
   }
   rows.push(["server", `CPU ${fmt(r.server.cpu_s, 2)} s (${fmt(r.server.cpu_pct)} % of a core), RSS ${fmt(r.server.rss_mib)} MiB (peak ${fmt(r.server.peak_rss_mib)})`]);
   if (r.cpu_per_woken_sync_ms !== undefined) rows.push(["CPU per woken sync", `${fmt(r.cpu_per_woken_sync_ms, 3)} ms`]);
-  rows.push(["generator", `CPU ${fmt(r.generator.cpu_s, 2)} s (${fmt(r.generator.cpu_pct)} %)${r.generator.bound ? " GENERATOR-BOUND" : ""}`]);
+  const g = r.generator;
+  const loop = g.loop_delay_max_ms === undefined ? "" : `, event-loop delay p99 ${fmt(g.loop_delay_p99_ms)} ms, max ${fmt(g.loop_delay_max_ms)}`;
+  rows.push(["generator", `CPU ${fmt(g.cpu_s, 2)} s (${fmt(g.cpu_pct)} %)${loop}${g.bound ? " GENERATOR-BOUND" : ""}`]);
+  if (r.other_cpu_pct !== undefined) rows.push(["other processes", `${fmt(r.other_cpu_pct)} % of a core`]);
   for (const [k, v] of Object.entries(r.extra ?? {})) rows.push([k, fmt(v, 1)]);
   for (const w of r.warnings) rows.push(["WARNING", w]);
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -1,5 +1,5 @@
 import { DeliveryTracker } from "./delivery-tracker";
-import { header, round, setUp, Window } from "./harness";
+import { header, round, setUp, Window, serverLabel } from "./harness";
 import type { FanoutOptions } from "./options";
 import { sleep } from "./pool";
 import type { BenchResult } from "./result";
@@ -90,7 +90,7 @@ export async function runFanout(o: FanoutOptions, scenario: "fanout" | "bigroom"
     await Promise.all(inflight);
     const drainUntil = performance.now() + o.drainS * 1000;
     while (tracker.outstanding() > 0 && performance.now() < drainUntil) await sleep(20);
-    const measured = window.end(o.db);
+    const measured = window.end(serverLabel(o));
     sync.stop();
 
     const counts = tracker.counts();

@@ -1,4 +1,4 @@
-import { header, setUp, Window } from "./harness";
+import { header, setUp, Window, serverLabel } from "./harness";
 import type { IdleOptions } from "./options";
 import { sleep } from "./pool";
 import type { BenchResult } from "./result";
@@ -17,7 +17,7 @@ export async function runIdle(o: IdleOptions): Promise<BenchResult> {
     bench.log(`measuring ${o.durationS} s of idle long-polls`);
     const window = new Window(bench.server.pid);
     await sleep(o.durationS * 1000);
-    const measured = window.end(o.db);
+    const measured = window.end(serverLabel(o));
     sync.stop();
     const s = sync.stats;
     const warnings = [...measured.warnings];

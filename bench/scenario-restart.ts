@@ -1,4 +1,4 @@
-import { header, round, setUp } from "./harness";
+import { header, round, setUp, serverLabel } from "./harness";
 import type { RestartOptions } from "./options";
 import { inPool } from "./pool";
 import { sampleProc } from "./proc-stats";
@@ -39,7 +39,7 @@ export async function runRestart(o: RestartOptions): Promise<BenchResult> {
     return {
       ...header("restart", o),
       window_s: round(wallS),
-      server: { db: o.db, cpu_s: round(after.cpuS), cpu_pct: round((100 * after.cpuS) / wallS), rss_mib: round(after.rssMiB), peak_rss_mib: round(after.peakRssMiB) },
+      server: { db: serverLabel(o), cpu_s: round(after.cpuS), cpu_pct: round((100 * after.cpuS) / wallS), rss_mib: round(after.rssMiB), peak_rss_mib: round(after.peakRssMiB) },
       generator: { cpu_s: round(genCpu), cpu_pct: round((100 * genCpu) / wallS), bound: false },
       warnings,
       extra: {

@@ -1,5 +1,5 @@
 import { DeliveryTracker } from "./delivery-tracker";
-import { header, round, setUp, Window } from "./harness";
+import { header, round, setUp, Window, serverLabel } from "./harness";
 import type { StormOptions } from "./options";
 import { sleep } from "./pool";
 import type { BenchResult } from "./result";
@@ -57,7 +57,7 @@ export async function runStorm(o: StormOptions): Promise<BenchResult> {
     await Promise.all(starts);
     const drainUntil = performance.now() + o.drainS * 1000;
     while (tracker.outstanding() > 0 && performance.now() < drainUntil) await sleep(20);
-    const measured = window.end(o.db);
+    const measured = window.end(serverLabel(o));
     sync.stop();
     const counts = tracker.counts();
     const s = sync.stats;

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import { stringify } from "yaml";
-import type { DbKind } from "./options";
+import type { DbKind, ServerKind } from "./options";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test";
@@ -76,7 +76,7 @@ export interface ServerHandle {
 }
 
 /** Starts `axon serve` as a separate process and waits until it answers HTTP. */
-export async function startServer(opts: { db: BenchDatabase; cpuProf: string | null; label?: string }): Promise<ServerHandle> {
+export async function startServer(opts: { db: BenchDatabase; cpuProf: string | null; label?: string; kind?: ServerKind }): Promise<ServerHandle> {
   const port = await freePort();
   const configPath = join(opts.db.dir, "axon.yaml");
   writeFileSync(configPath, stringify(benchConfig(port, opts.db.url)));
@@ -84,7 +84,9 @@ export async function startServer(opts: { db: BenchDatabase; cpuProf: string | n
   const logFd = openSync(logPath, "a");
   const nodeArgs = opts.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${resolve(ROOT, opts.cpuProf)}`] : [];
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, "packages/cli/bin/axon.mjs", "serve", "--config", configPath], {
+  const program =
+    opts.kind === "floor" ? ["--import", "tsx", "bench/floor-server.ts", String(port)] : ["packages/cli/bin/axon.mjs", "serve", "--config", configPath];
+  const child = spawn(process.execPath, [...nodeArgs, ...program], {
     cwd: ROOT,
     stdio: ["ignore", logFd, logFd],
   });
