@@ -11,7 +11,7 @@ import { MembershipIndex } from "./rooms/membership-index";
 import { SqlPresenceStore } from "./storage/sql-presence-store";
 import { Notifier } from "./sync/notifier";
 import { SyncService } from "./sync/sync-service";
-import { createRoomServices } from "./rooms/room-wiring";
+import { createRoomServices } from "./compose-rooms";
 import { noPresenceHooks } from "./rooms/no-presence-hooks";
 import { openDatabase, type OpenDatabase } from "./storage/database";
 import { SqlAccountStore } from "./storage/sql-account-store";

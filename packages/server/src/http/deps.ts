@@ -5,7 +5,7 @@ import type { PresenceService } from "../presence/presence-service";
 import type { MembershipIndex } from "../rooms/membership-index";
 import type { Notifier } from "../sync/notifier";
 import type { SyncService } from "../sync/sync-service";
-import type { RoomServices } from "../rooms/room-wiring";
+import type { RoomServices } from "../compose-rooms";
 
 /** Everything the routes call; built once in main.ts. */
 export interface AppDeps {

@@ -1,21 +1,21 @@
 import type { Kysely } from "kysely";
-import type { AccountService } from "../accounts/account-service";
-import type { Clock } from "../clock";
-import type { PresenceHooks } from "../presence/presence-hooks";
-import type { Database } from "../storage/schema";
-import { SqlAccountDataStore, SqlFilterStore, SqlReceiptStore } from "../storage/sql-ephemeral-store";
-import { SqlRoomStore } from "../storage/sql-room-store";
-import { AccountDataProvider, ReceiptsProvider, TypingProvider } from "../sync/ephemeral-providers";
-import type { Notifier } from "../sync/notifier";
-import { RoomEventsProvider } from "../sync/room-events-provider";
-import type { StreamProvider } from "../sync/stream-provider";
-import { FilterService } from "../sync/sync-filter";
-import { AccountDataService } from "./account-data-service";
-import type { MembershipIndex } from "./membership-index";
-import { ReceiptService } from "./receipt-service";
-import { RoomService } from "./room-service";
-import { RoomWriter } from "./room-writer";
-import { TypingService } from "./typing-service";
+import type { AccountService } from "./accounts/account-service";
+import type { Clock } from "./clock";
+import type { PresenceHooks } from "./presence/presence-hooks";
+import type { Database } from "./storage/schema";
+import { SqlAccountDataStore, SqlFilterStore, SqlReceiptStore } from "./storage/sql-ephemeral-store";
+import { SqlRoomStore } from "./storage/sql-room-store";
+import { AccountDataProvider, ReceiptsProvider, TypingProvider } from "./sync/ephemeral-providers";
+import type { Notifier } from "./sync/notifier";
+import { RoomEventsProvider } from "./sync/room-events-provider";
+import type { StreamProvider } from "./sync/stream-provider";
+import { FilterService } from "./sync/sync-filter";
+import { AccountDataService } from "./rooms/account-data-service";
+import type { MembershipIndex } from "./rooms/membership-index";
+import { ReceiptService } from "./rooms/receipt-service";
+import { RoomService } from "./rooms/room-service";
+import { RoomWriter } from "./rooms/room-writer";
+import { TypingService } from "./rooms/typing-service";
 
 export interface RoomServices {
   rooms: RoomService;
@@ -27,7 +27,7 @@ export interface RoomServices {
   providers: StreamProvider[];
 }
 
-/** Builds the rooms side (stores, services, sync providers) and loads its start-up state. Called from main.ts. */
+/** Part of the composition root: builds the rooms side (stores, services, sync providers) and loads its start-up state. */
 export async function createRoomServices(d: {
   db: Kysely<Database>;
   serverName: string;
