@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { HttpClient } from "./http-client";
+import { createClient, type JsonClient } from "./http-client";
 import type { CommonOptions } from "./options";
 import { ownCpuS, sampleProc, systemBusyS, type ProcSample } from "./proc-stats";
 import { GENERATOR_BOUND_PCT, gitCommit, machine, type BenchResult } from "./result";
@@ -11,7 +11,7 @@ import { buildTopology, type Topology } from "./topology";
 export interface Bench {
   db: BenchDatabase;
   server: ServerHandle;
-  client: HttpClient;
+  client: JsonClient;
   users: BenchUser[];
   topology: Topology;
   indexOf: Map<string, number>;
@@ -26,13 +26,13 @@ export async function setUp(o: CommonOptions & { users: number; roomSize: number
   const log = (msg: string) => console.error(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
   const db = await prepareDatabase(o.db);
   let server: ServerHandle | null = null;
-  let client: HttpClient | null = null;
+  let client: JsonClient | null = null;
   try {
     log(`seeding ${o.users} users into ${o.db}`);
     const users = await seedAccounts(db.url, o.users);
     server = await startServer({ db, cpuProf: o.cpuProf, kind: o.server });
     log(`server pid ${server.pid} at ${server.url} (ready in ${server.readyMs.toFixed(0)} ms)`);
-    client = new HttpClient(server.url);
+    client = createClient(o.client, server.url);
     const topology = buildTopology({ users: o.users, roomSize: o.roomSize, roomsPerUser: o.roomsPerUser, seed: o.seed });
     log(`creating ${topology.rooms.length} rooms over HTTP`);
     await seedRooms(client, users, topology);
@@ -50,7 +50,7 @@ export async function setUp(o: CommonOptions & { users: number; roomSize: number
         bench.client.close();
         await bench.server.stop();
         bench.server = await startServer({ db, cpuProf: o.cpuProf, label: "restarted", kind: o.server });
-        bench.client = new HttpClient(bench.server.url);
+        bench.client = createClient(o.client, bench.server.url);
       },
       async close() {
         bench.client.close();

@@ -3,11 +3,14 @@
 export type DbKind = "sqlite" | "postgres";
 
 export type ServerKind = "axon" | "floor";
+export type ClientKind = "undici" | "node";
 
 export interface CommonOptions {
   db: DbKind;
   /** axon, or the logic-free floor server (bench/floor-server.ts) that calibrates the generator. */
   server: ServerKind;
+  /** HTTP client of the generator. */
+  client: ClientKind;
   /** Run the server under `node --cpu-prof`, writing the profile into this directory. */
   cpuProf: string | null;
   /** Where the result JSON goes. */
@@ -83,10 +86,13 @@ function common(raw: RawOptions): CommonOptions {
   if (db !== "sqlite" && db !== "postgres") throw new OptionError(`--db must be sqlite or postgres, got ${String(db)}`);
   const server = raw.server ?? "axon";
   if (server !== "axon" && server !== "floor") throw new OptionError(`--server must be axon or floor, got ${String(server)}`);
+  const client = raw.client ?? "undici";
+  if (client !== "undici" && client !== "node") throw new OptionError(`--client must be undici or node, got ${String(client)}`);
   const cpuProf = raw.cpuProf;
   return {
     db,
     server,
+    client,
     cpuProf: typeof cpuProf === "string" ? cpuProf : cpuProf === true ? "bench/profiles" : null,
     out: typeof raw.out === "string" ? raw.out : "bench/results",
     syncTimeoutMs: int(raw, "syncTimeout", 30_000, 0, 120_000),

@@ -12,6 +12,7 @@ const withCommon = (c: Command) =>
   c
     .option("--db <kind>", "sqlite (temp file) or postgres (fresh database on 127.0.0.1:5432)", "sqlite")
     .option("--server <kind>", "axon, or floor: a logic-free server that shows what the generator can drive", "axon")
+    .option("--client <kind>", "generator HTTP client: undici or node (node:http)", "undici")
     .option("--sync-timeout <ms>", "long-poll timeout of each /sync")
     .option("--seed <n>", "seed of the room layout and change order")
     .option("--cpu-prof [dir]", "profile the server with node --cpu-prof (default dir bench/profiles)")

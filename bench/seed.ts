@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { openDatabase } from "@axon/server";
-import type { HttpClient } from "./http-client";
+import type { JsonClient } from "./http-client";
 import { inPool } from "./pool";
 import type { Topology } from "./topology";
 
@@ -57,7 +57,7 @@ export async function seedAccounts(dbUrl: string, count: number): Promise<BenchU
 const enc = encodeURIComponent;
 
 /** Rooms through the client API (createRoom by the first member, /join by the rest): room events are the server's business. */
-export async function seedRooms(client: HttpClient, users: readonly BenchUser[], topology: Topology, concurrency = 16): Promise<string[]> {
+export async function seedRooms(client: JsonClient, users: readonly BenchUser[], topology: Topology, concurrency = 16): Promise<string[]> {
   const roomIds: string[] = new Array(topology.rooms.length);
   await inPool(topology.rooms, concurrency, async (members, r) => {
     const creator = users[members[0] as number] as BenchUser;

@@ -1,4 +1,4 @@
-import type { HttpClient } from "./http-client";
+import type { JsonClient } from "./http-client";
 import { inPool, sleep } from "./pool";
 import type { BenchUser } from "./seed";
 
@@ -44,7 +44,7 @@ export class SyncWatchers {
   stats: WatcherStats = emptyStats();
 
   constructor(
-    private readonly client: HttpClient,
+    private readonly client: JsonClient,
     private readonly opts: WatcherOptions,
   ) {}
 
