@@ -10,9 +10,9 @@ import { PresenceService } from "./presence/presence-service";
 import { MembershipIndex } from "./rooms/membership-index";
 import { SqlPresenceStore } from "./storage/sql-presence-store";
 import { Notifier } from "./sync/notifier";
+import { PresenceStreamProvider } from "./sync/presence-stream";
 import { SyncService } from "./sync/sync-service";
 import { createRoomServices } from "./compose-rooms";
-import { noPresenceHooks } from "./rooms/no-presence-hooks";
 import { openDatabase, type OpenDatabase } from "./storage/database";
 import { SqlAccountStore } from "./storage/sql-account-store";
 
@@ -49,12 +49,11 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const accounts = new AccountService(new SqlAccountStore(database.db), clock, config.server_name, (user, device) =>
     presence.deviceRemoved(user, device),
   );
-  const presenceHooks = noPresenceHooks;
   // Before presence starts: it reads the membership index this fills.
-  const roomServices = await createRoomServices({ db: database.db, serverName: config.server_name, clock, accounts, membership, notifier, hooks: presenceHooks });
+  const roomServices = await createRoomServices({ db: database.db, serverName: config.server_name, clock, accounts, membership, notifier, hooks: presence });
   await presence.start();
   // The token layout follows this array: append new providers at the end.
-  const sync = new SyncService([...roomServices.providers], notifier, presenceHooks);
+  const sync = new SyncService([...roomServices.providers, new PresenceStreamProvider(presence, clock)], notifier, presence);
   const { rooms, typing, receipts, accountData, filters } = roomServices;
   const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, sync, rooms, typing, receipts, accountData, filters };
   const app = await buildApp(deps, logger);

@@ -42,7 +42,11 @@ describe("/sync over HTTP", () => {
     await send(alice, roomId, "first");
     const s = await sync(alice, "timeout=0&_cacheBuster=123&org.matrix.msc4222.use_state_after=true");
     assert.match(s.next_batch, /^s\d+(_\d+)+$/);
-    assert.deepEqual(s.presence, { events: [] });
+    // Syncing (set_presence defaults to online) makes alice online; an initial sync includes herself.
+    assert.deepEqual(
+      s.presence.events.map((e: { sender: string; content: { presence: string } }) => [e.sender, e.content.presence]),
+      [[alice.userId, "online"]],
+    );
     assert.ok(Array.isArray(s.account_data.events));
     assert.ok(Array.isArray(s.to_device.events));
     assert.deepEqual(s.device_lists, { changed: [], left: [] });

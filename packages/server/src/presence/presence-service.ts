@@ -81,16 +81,20 @@ export class PresenceService implements PresenceHooks {
             (u) => this.change(u, (p, now) => applyCallLeft(p, now)),
           )
         : null;
-    deps.membership.onChange((ch) => this.membershipChanged(ch));
   }
 
   get enabled(): boolean {
     return this.deps.config.enabled;
   }
 
-  /** Restores stored presence. Restored users have no live device, so they time out normally. */
+  /**
+   * Restores stored presence (restored users have no live device, so they time out normally) and
+   * starts following joins. Call it after the membership index is loaded, so that loading rooms
+   * at start-up is not mistaken for people starting to share rooms.
+   */
   async start(): Promise<void> {
     if (!this.enabled) return;
+    this.deps.membership.onChange((ch) => this.membershipChanged(ch));
     const now = this.deps.clock.now();
     for (const row of await this.deps.store.loadAll()) {
       const u = restoreUser(row, now);

@@ -70,7 +70,6 @@ export class SyncService {
       const remaining = deadline - Date.now();
       if (any || from === null || req.fullState || remaining <= 0 || opts.signal?.aborted) {
         completeRooms(res);
-        res.presence ??= { events: [] };
         // Never move a position backwards (a provider may have been behind the client).
         res.next_batch = `s${to.map((v, i) => Math.max(v, from?.[i] ?? 0)).join("_")}`;
         return res;
