@@ -59,6 +59,11 @@ describe("login, logout, whoami", () => {
     const res = await t.request("POST", `${V3}/login`, { body: { type: "m.login.password", user: "Casey", password: "pw-casey" } });
     assert.equal(res.status, 200);
     assert.equal(res.body.user_id, "@casey:example.test");
+    const full = await t.request("POST", `${V3}/login`, {
+      body: { type: "m.login.password", user: "@CASEY:example.test", password: "pw-casey" },
+    });
+    assert.equal(full.status, 200);
+    assert.equal(full.body.user_id, "@casey:example.test");
   });
 
   it("a wrong password, an unknown user or another server's user is 403 M_FORBIDDEN and creates no device", async () => {

@@ -13,9 +13,13 @@ const loginBody = z.object({
   initial_device_display_name: z.string().max(512).optional(),
 });
 
-/** Accepts a localpart or a full user id; only our own server's users can log in here. */
+/**
+ * Accepts a localpart or a full user id, in any case (the localparts we create are lower case);
+ * only our own server's users can log in here.
+ */
 export function resolveLoginUser(raw: string, serverName: string): UserId {
-  const name = raw.startsWith("@") ? raw : userIdOf(raw.toLowerCase(), serverName);
+  const colon = raw.indexOf(":");
+  const name = raw.startsWith("@") && colon > 0 ? raw.slice(0, colon).toLowerCase() + raw.slice(colon) : userIdOf(raw.toLowerCase(), serverName);
   const userId = parseUserId(name);
   if (!userId || !userId.endsWith(`:${serverName}`)) throw forbidden("Invalid username or password.");
   return userId;
