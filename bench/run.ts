@@ -1,6 +1,7 @@
 // npm run bench -- <scenario> [options]: starts a server process, loads it over HTTP, prints a table, writes JSON.
 import { Command } from "commander";
 import { parseBigroom, parseFanout, parseIdle, parseRestart, parseStorm, OptionError, type RawOptions } from "./options";
+import { printProfile } from "./profile-summary";
 import { writeReport } from "./report";
 import { formatTable, writeResult, type BenchResult } from "./result";
 import { runFanout } from "./scenario-fanout";
@@ -77,6 +78,10 @@ export function program(): Command {
       const n = writeReport(raw.results, raw.svg);
       console.log(`wrote ${raw.svg} from ${n} results`);
     });
+  p.command("profile")
+    .description("summarise a server .cpuprofile (from --cpu-prof): self time by file and by function")
+    .argument("<file>")
+    .action((file: string) => printProfile(file));
   return p;
 }
 
