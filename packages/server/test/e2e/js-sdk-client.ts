@@ -1,8 +1,25 @@
 // matrix-js-sdk 37.5.0 helpers for the end-to-end tests: a quiet client, logged in for real.
 import { ClientEvent, SyncState, createClient, type MatrixClient } from "matrix-js-sdk";
-import type { Logger } from "matrix-js-sdk/lib/logger";
+import { logger as sdkLogger, type Logger } from "matrix-js-sdk/lib/logger";
 
 const noop = (): void => {};
+
+// The SDK's module-level logger (loglevel) ignores the per-client one and logs every sync step;
+// its children copy its methodFactory, so a silent factory quiets them too.
+if (!process.env.AXON_E2E_LOG) {
+  const root = sdkLogger as unknown as { methodFactory: () => () => void; rebuild(): void };
+  root.methodFactory = () => noop;
+  root.rebuild();
+}
+
+// The SDK's timeoutSignal() ponyfill never clears its timer (30 s + 80 s for a /sync long-poll),
+// which would hold the test process open for minutes after stopClient(). Such timers must not.
+const realSetTimeout = globalThis.setTimeout;
+globalThis.setTimeout = ((fn: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+  const timer = realSetTimeout(fn, ms, ...args);
+  if ((ms ?? 0) >= 10_000 && new Error().stack?.includes("matrix-js-sdk")) timer.unref();
+  return timer;
+}) as unknown as typeof setTimeout;
 
 /** The SDK logs every request at debug level; keep test output readable unless asked. */
 export const quietLogger: Logger = {

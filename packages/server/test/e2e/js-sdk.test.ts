@@ -1,8 +1,9 @@
 // matrix-js-sdk 37.5.0 against a real Axon on a real socket.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { addUser, startLiveServer, type LiveServer } from "./harness";
-import { loginClient } from "./js-sdk-client";
+import { EventType, KnownMembership, MsgType, Preset, RoomEvent, type MatrixClient, type MatrixEvent, type Room } from "matrix-js-sdk";
+import { addUser, startLiveServer, waitFor, type LiveServer } from "./harness";
+import { loginClient, startSyncing, waitForEmit } from "./js-sdk-client";
 
 const PASSWORD = "correct horse battery";
 
@@ -44,5 +45,39 @@ describe("matrix-js-sdk 37.5.0", { timeout: 60_000 }, () => {
       assert.equal(err.httpStatus, 403);
       return true;
     });
+  });
+
+  test("startClient reaches SYNCING; A creates a room and invites B; B joins; B sees A's message", async () => {
+    const aliceId = await addUser(live, "jsroomalice", PASSWORD);
+    const bobId = await addUser(live, "jsroombob", PASSWORD);
+    const alice = await loginClient(live.url, "jsroomalice", PASSWORD);
+    const bob = await loginClient(live.url, bobId, PASSWORD);
+    const clients: MatrixClient[] = [alice, bob];
+    try {
+      await Promise.all(clients.map(startSyncing));
+
+      const { room_id: roomId } = await alice.createRoom({ preset: Preset.PrivateChat, name: "js-sdk room", invite: [bobId] });
+      await waitFor(() => bob.getRoom(roomId)?.getMyMembership() === KnownMembership.Invite, "B to see the invite through /sync");
+
+      await bob.joinRoom(roomId);
+      await waitFor(() => bob.getRoom(roomId)?.getMyMembership() === KnownMembership.Join, "B's own join to come down /sync");
+      await waitFor(() => alice.getRoom(roomId)?.getMember(bobId)?.membership === KnownMembership.Join, "A to see B join");
+
+      const seen = waitForEmit<[MatrixEvent, Room | undefined]>(
+        (l) => {
+          bob.on(RoomEvent.Timeline, l);
+          return () => bob.off(RoomEvent.Timeline, l);
+        },
+        (event, room) => room?.roomId === roomId && event.getType() === EventType.RoomMessage && event.getContent().body === "hello from js-sdk A",
+        "A's message in B's timeline",
+      );
+      const sent = await alice.sendMessage(roomId, { msgtype: MsgType.Text, body: "hello from js-sdk A" });
+      const [event] = await seen;
+      assert.equal(event.getSender(), aliceId);
+      assert.equal(event.getId(), sent.event_id);
+      assert.equal(bob.getRoom(roomId)?.name, "js-sdk room");
+    } finally {
+      for (const c of clients) c.stopClient();
+    }
   });
 });
