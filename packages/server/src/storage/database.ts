@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from "kysely";
+import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect, type MigrationProvider } from "kysely";
 import pg from "pg";
 import { migrations } from "./migrations/index";
 import type { Database } from "./schema";
@@ -44,7 +44,7 @@ export async function openDatabase(url: string): Promise<OpenDatabase> {
     location = `postgres://${u.host}${u.pathname}`;
   }
   try {
-    await migrate(db);
+    await migrate(db, dialect);
   } catch (err) {
     await db.destroy();
     throw err;
@@ -54,7 +54,14 @@ export async function openDatabase(url: string): Promise<OpenDatabase> {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-async function migrate(db: Kysely<Database>): Promise<void> {
-  const { error } = await new Migrator({ db, provider }).migrateToLatest();
+async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+  // Kysely looks for its own tables in every PostgreSQL schema; name ours (the search_path's
+  // first), or a database holding several Axon schemas (tests, shared hosts) confuses it.
+  let migrationTableSchema: string | undefined;
+  if (dialect === "postgres") {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+    migrationTableSchema = rows[0]?.schema;
+  }
+  const { error } = await new Migrator({ db, provider, migrationTableSchema }).migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
 }
