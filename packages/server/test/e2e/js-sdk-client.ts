@@ -1,6 +1,7 @@
 // matrix-js-sdk 37.5.0 helpers for the end-to-end tests: a quiet client, logged in for real.
 import { ClientEvent, SyncState, createClient, type MatrixClient } from "matrix-js-sdk";
 import { logger as sdkLogger, type Logger } from "matrix-js-sdk/lib/logger";
+import type { SpecAudit } from "./spec-audit";
 
 const noop = (): void => {};
 
@@ -35,15 +36,28 @@ export const quietLogger: Logger = {
  * Logs in through loginWithPassword (it sends the legacy top-level `user`), then, as the SDK advises,
  * builds a client from the full credentials (the login call alone does not keep the device id).
  */
-export async function loginClient(baseUrl: string, user: string, password: string): Promise<MatrixClient> {
-  const login = await createClient({ baseUrl, logger: quietLogger }).loginWithPassword(user, password);
+export async function loginClient(baseUrl: string, user: string, password: string, audit?: SpecAudit): Promise<MatrixClient> {
+  const fetchFn = audit?.fetch;
+  const login = await createClient({ baseUrl, logger: quietLogger, fetchFn }).loginWithPassword(user, password);
   return createClient({
     baseUrl,
     userId: login.user_id,
     accessToken: login.access_token,
     deviceId: login.device_id,
     logger: quietLogger,
+    fetchFn,
   });
+}
+
+/** Asserts that every answer the audited clients received matched the spec (when the spec is there). */
+export async function assertAuditClean(audit: SpecAudit): Promise<void> {
+  await audit.settle();
+  if (audit.unavailable) {
+    console.log(`# ${audit.unavailable}`);
+    return;
+  }
+  if (audit.problems.length) throw new Error(`answers that do not match the Matrix spec:\n  ${audit.problems.join("\n  ")}`);
+  if (audit.checked === 0) throw new Error("the spec audit saw no answer to check");
 }
 
 /** Resolves with the listener's arguments the first time `predicate` accepts them. */

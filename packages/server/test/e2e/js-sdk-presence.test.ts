@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { KnownMembership, Method, Preset, UserEvent, type MatrixClient, type MatrixEvent, type User } from "matrix-js-sdk";
 import { addUser, startLiveServer, waitFor, type LiveServer } from "./harness";
-import { loginClient, startSyncing, waitForEmit } from "./js-sdk-client";
+import { assertAuditClean, loginClient, startSyncing, waitForEmit } from "./js-sdk-client";
+import { SpecAudit } from "./spec-audit";
 
 const PASSWORD = "correct horse battery";
 const BUSY = "org.matrix.msc3026.busy";
@@ -19,11 +20,13 @@ describe("matrix-js-sdk 37.5.0 and busy presence", { timeout: 60_000 }, () => {
   });
 
   /** Two syncing clients sharing a room where anyone may post call memberships. */
-  async function pair(tag: string): Promise<{ alice: MatrixClient; bob: MatrixClient; bobId: string; roomId: string }> {
+  async function pair(tag: string): Promise<{ alice: MatrixClient; bob: MatrixClient; bobId: string; roomId: string; audit: SpecAudit }> {
     await addUser(live, `${tag}alice`, PASSWORD);
     const bobId = await addUser(live, `${tag}bob`, PASSWORD);
-    const alice = await loginClient(live.url, `${tag}alice`, PASSWORD);
-    const bob = await loginClient(live.url, `${tag}bob`, PASSWORD);
+    // Every /sync (and its presence events) the SDK receives is checked against the spec, busy added.
+    const audit = new SpecAudit();
+    const alice = await loginClient(live.url, `${tag}alice`, PASSWORD, audit);
+    const bob = await loginClient(live.url, `${tag}bob`, PASSWORD, audit);
     await Promise.all([startSyncing(alice), startSyncing(bob)]);
     const { room_id: roomId } = await alice.createRoom({
       preset: Preset.PrivateChat,
@@ -34,7 +37,7 @@ describe("matrix-js-sdk 37.5.0 and busy presence", { timeout: 60_000 }, () => {
     await waitFor(() => bob.getRoom(roomId)?.getMyMembership() === KnownMembership.Invite, "the invite");
     await bob.joinRoom(roomId);
     await waitFor(() => alice.getRoom(roomId)?.getMember(bobId)?.membership === KnownMembership.Join, "A to see B join");
-    return { alice, bob, bobId, roomId };
+    return { alice, bob, bobId, roomId, audit };
   }
 
   function presenceOf(client: MatrixClient, userId: string, presence: string, what: string): Promise<[MatrixEvent | undefined, User]> {
@@ -55,7 +58,7 @@ describe("matrix-js-sdk 37.5.0 and busy presence", { timeout: 60_000 }, () => {
   }
 
   test("the server advertises busy; B sets busy with a raw PUT; A's User.presence fires with it", async () => {
-    const { alice, bob, bobId } = await pair("jsbusy");
+    const { alice, bob, bobId, audit } = await pair("jsbusy");
     try {
       assert.equal(await alice.doesServerSupportUnstableFeature("org.matrix.msc3026.busy_presence"), true);
 
@@ -65,6 +68,9 @@ describe("matrix-js-sdk 37.5.0 and busy presence", { timeout: 60_000 }, () => {
       assert.equal(alice.getUser(bobId)?.presence, BUSY);
       assert.equal(user.presenceStatusMsg, "on a call");
       assert.equal(event?.getSender(), bobId);
+      const got = await alice.getPresence(bobId);
+      assert.equal(got.presence, BUSY);
+      await assertAuditClean(audit);
     } finally {
       alice.stopClient();
       bob.stopClient();
@@ -72,7 +78,7 @@ describe("matrix-js-sdk 37.5.0 and busy presence", { timeout: 60_000 }, () => {
   });
 
   test("a MatrixRTC call membership makes B busy; removing it restores online", async () => {
-    const { alice, bob, bobId, roomId } = await pair("jsrtc");
+    const { alice, bob, bobId, roomId, audit } = await pair("jsrtc");
     try {
       await waitFor(() => alice.getUser(bobId)?.presence === "online", "A to see B online from B's syncing");
 
@@ -94,6 +100,7 @@ describe("matrix-js-sdk 37.5.0 and busy presence", { timeout: 60_000 }, () => {
       await putCallMembership(bob, roomId, stateKey, {});
       await back;
       assert.equal(alice.getUser(bobId)?.presence, "online");
+      await assertAuditClean(audit);
     } finally {
       alice.stopClient();
       bob.stopClient();

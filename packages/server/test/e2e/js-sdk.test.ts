@@ -1,9 +1,10 @@
 // matrix-js-sdk 37.5.0 against a real Axon on a real socket.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { EventType, KnownMembership, MsgType, Preset, RoomEvent, type MatrixClient, type MatrixEvent, type Room } from "matrix-js-sdk";
+import { Direction, EventType, KnownMembership, MsgType, Preset, RoomEvent, type MatrixClient, type MatrixEvent, type Room } from "matrix-js-sdk";
 import { addUser, startLiveServer, waitFor, type LiveServer } from "./harness";
-import { loginClient, startSyncing, waitForEmit } from "./js-sdk-client";
+import { assertAuditClean, loginClient, startSyncing, waitForEmit } from "./js-sdk-client";
+import { SpecAudit } from "./spec-audit";
 
 const PASSWORD = "correct horse battery";
 
@@ -50,8 +51,9 @@ describe("matrix-js-sdk 37.5.0", { timeout: 60_000 }, () => {
   test("startClient reaches SYNCING; A creates a room and invites B; B joins; B sees A's message", async () => {
     const aliceId = await addUser(live, "jsroomalice", PASSWORD);
     const bobId = await addUser(live, "jsroombob", PASSWORD);
-    const alice = await loginClient(live.url, "jsroomalice", PASSWORD);
-    const bob = await loginClient(live.url, bobId, PASSWORD);
+    const audit = new SpecAudit();
+    const alice = await loginClient(live.url, "jsroomalice", PASSWORD, audit);
+    const bob = await loginClient(live.url, bobId, PASSWORD, audit);
     const clients: MatrixClient[] = [alice, bob];
     try {
       await Promise.all(clients.map(startSyncing));
@@ -76,6 +78,8 @@ describe("matrix-js-sdk 37.5.0", { timeout: 60_000 }, () => {
       assert.equal(event.getSender(), aliceId);
       assert.equal(event.getId(), sent.event_id);
       assert.equal(bob.getRoom(roomId)?.name, "js-sdk room");
+      await alice.createMessagesRequest(roomId, null, 10, Direction.Backward);
+      await assertAuditClean(audit);
     } finally {
       for (const c of clients) c.stopClient();
     }
