@@ -106,4 +106,17 @@ describe("matrix-js-sdk 37.5.0 and busy presence", { timeout: 60_000 }, () => {
       bob.stopClient();
     }
   });
+
+  test("a client that starts after B went busy sees busy from its initial sync", async () => {
+    const { alice, bob, bobId, audit } = await pair("jsinit");
+    const late = await loginClient(live.url, "jsinitalice", PASSWORD, audit);
+    try {
+      await bob.http.authedRequest(Method.Put, `/presence/${encodeURIComponent(bobId)}/status`, undefined, { presence: BUSY });
+      await startSyncing(late);
+      assert.equal(late.getUser(bobId)?.presence, BUSY);
+      await assertAuditClean(audit);
+    } finally {
+      for (const c of [alice, bob, late]) c.stopClient();
+    }
+  });
 });

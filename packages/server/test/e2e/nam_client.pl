@@ -1,11 +1,11 @@
 #!/usr/bin/perl
 # Net::Async::Matrix against Axon: run by net-async-matrix.test.ts; prints one JSON object per line.
 #
-# Usage: nam_client.pl <host:port> <user_id> <password> <expected-message-body>
+# Usage: nam_client.pl <host:port> <user_id> <password>
 # Logs in (GET /login, then POST /login with the full user id, r0 paths, token as a query
 # parameter), does the initial /sync and then long-polls. Prints {"step":"synced",...} once the
-# initial sync is in, each room message as {"step":"message",...}, and finally {"ok":true,...}
-# when the expected body arrives (or {"ok":false,...} on error or after 50 s).
+# initial sync is in, then each room message as {"step":"message",...} and each presence change
+# as {"step":"presence",...} until killed ({"ok":false,...} on error or after 55 s).
 use strict;
 use warnings;
 
@@ -13,8 +13,8 @@ use IO::Async::Loop;
 use JSON::PP;
 use Net::Async::Matrix;
 
-my ( $server, $user_id, $password, $expected ) = @ARGV;
-die "usage: $0 host:port user_id password expected-body\n" unless defined $expected;
+my ( $server, $user_id, $password ) = @ARGV;
+die "usage: $0 host:port user_id password\n" unless defined $password;
 
 $| = 1;
 my $json = JSON::PP->new->canonical;
@@ -41,14 +41,17 @@ my $matrix = Net::Async::Matrix->new(
       my ( $room, $member, $content, $event ) = @_;
       my $body = $content->{body} // "";
       emit( step => "message", room_id => $room->room_id, sender => $event->{sender}, body => $body );
-      finish( 0, ok => JSON::PP::true, room_id => $room->room_id, sender => $event->{sender}, body => $body )
-         if $body eq $expected;
+   },
+   on_presence      => sub {
+      my ( undef, $user, %changes ) = @_;
+      emit( step => "presence", user_id => $user->user_id, presence => $user->presence,
+         last_active => defined $user->last_active ? 1 : 0 );
    },
 );
 $loop->add( $matrix );
 
-$loop->watch_time( after => 50, code => sub {
-   finish( 1, ok => JSON::PP::false, error => "timed out waiting for the message" );
+$loop->watch_time( after => 55, code => sub {
+   finish( 1, ok => JSON::PP::false, error => "not killed within 55 s" );
 });
 
 $matrix->login( user_id => $user_id, password => $password )->then( sub {

@@ -25,7 +25,7 @@ describe("Net::Async::Matrix", { skip, timeout: 90_000 }, () => {
     return res.body;
   }
 
-  test("logs in (GET /login, then POST with the full user id) and long-polls /sync until a message arrives", async () => {
+  test("logs in (GET /login, then POST with the full user id) and long-polls /sync: a message, then busy presence arrive", async () => {
     const alice = await addUser(live, "perlalice", PASSWORD);
     const perlUser = await addUser(live, "perlbob", PASSWORD);
     const aliceToken = await tokenFor(live, alice);
@@ -34,7 +34,7 @@ describe("Net::Async::Matrix", { skip, timeout: 90_000 }, () => {
     await call("POST", `/join/${encodeURIComponent(roomId)}`, bobToken, {});
 
     const host = new URL(live.url).host;
-    const client = new ClientProcess(PERL, ["nam_client.pl", host, perlUser, PASSWORD, "ping from alice"], 60_000);
+    const client = new ClientProcess(PERL, ["nam_client.pl", host, perlUser, PASSWORD], 60_000);
     try {
       const synced = await client.next((l) => l.step === "synced" || l.ok === false, "the initial sync");
       assert.equal(synced.step, "synced", JSON.stringify(synced));
@@ -42,10 +42,18 @@ describe("Net::Async::Matrix", { skip, timeout: 90_000 }, () => {
       assert.deepEqual(synced.rooms, [roomId]);
       // The client is now parked in a long-poll; this message must reach it through that.
       await call("PUT", `/rooms/${encodeURIComponent(roomId)}/send/m.room.message/perl1`, aliceToken, { msgtype: "m.text", body: "ping from alice" });
-      const result = await client.next((l) => "ok" in l, "the message");
-      assert.equal(result.ok, true, JSON.stringify(result));
-      assert.equal(result.sender, alice);
-      assert.equal(result.room_id, roomId);
+      const message = await client.next((l) => (l.step === "message" && l.body === "ping from alice") || l.ok === false, "the message");
+      assert.equal(message.step, "message", JSON.stringify(message));
+      assert.equal(message.sender, alice);
+      assert.equal(message.room_id, roomId);
+
+      // Presence reaches it through the same long-poll, busy included.
+      await call("PUT", `/presence/${encodeURIComponent(alice)}/status`, aliceToken, { presence: "org.matrix.msc3026.busy" });
+      const presence = await client.next(
+        (l) => (l.step === "presence" && l.user_id === alice && l.presence === "org.matrix.msc3026.busy") || l.ok === false,
+        "alice's busy presence",
+      );
+      assert.equal(presence.step, "presence", JSON.stringify(presence));
     } finally {
       client.kill();
     }
