@@ -202,6 +202,21 @@ describe("presence in /sync", () => {
     assert.equal(await state(), "org.matrix.msc3026.busy");
   });
 
+  it("a token from before a restart still works and brings the current presence of everyone visible", async () => {
+    const first = await createTestServer({ rate_limits: { presence: { per_second: 0 } } });
+    const [a, b] = [await registerUser(first), await registerUser(first)];
+    await sharedRoom(first, a, b);
+    await setPresence(first, b, "busy", "in a meeting");
+    const before = await sync(first, a);
+    await first.server.close();
+    const second = await createTestServer({ rate_limits: { presence: { per_second: 0 } } }, { db: first.db, clock: first.clock });
+    servers.push(second);
+    const afterRestart = await sync(second, a, `since=${before.next_batch}`);
+    assert.deepEqual(pairs(afterRestart), [[b.userId, "org.matrix.msc3026.busy"]]);
+    const next = await sync(second, a, `since=${afterRestart.next_batch}`);
+    assert.deepEqual(pairs(next), []);
+  });
+
   it("with presence disabled, /sync has no presence section", async () => {
     const t = await server({ presence: { enabled: false } });
     const a = await registerUser(t);

@@ -34,6 +34,15 @@ describe("PresenceFeed", () => {
     assert.deepEqual(feed.read(W, 0, 3), [snap(B, "online"), snap(A, "busy", "on a call")]);
   });
 
+  it("starts above a seed and sends a snapshot to a token from before the start", () => {
+    const feed = new PresenceFeed(1000);
+    assert.equal(feed.latest(), 1000);
+    assert.equal(feed.publish(snap(A, "online"), [W]), 1001);
+    assert.equal(feed.read(W, 999, 1001), null);
+    assert.deepEqual(feed.read(W, 1000, 1001), [snap(A, "online")]);
+    assert.deepEqual(feed.read(B, 1000, 1001), []);
+  });
+
   it("says when an inbox no longer reaches back to the token, so the caller can send a snapshot", () => {
     const feed = new PresenceFeed();
     for (let i = 0; i < 300; i++) feed.publish(snap(A, i % 2 ? "online" : "busy"), [W]);

@@ -28,8 +28,16 @@ const INBOX_MAX = 256;
  * Entries share the snapshot object, so a change seen by 60 watchers costs 60 small pushes.
  */
 export class PresenceFeed {
-  private pos = 0;
+  private pos: number;
   private readonly inboxes = new Map<UserId, Inbox>();
+
+  /**
+   * `start`: the first position, above any issued before a restart so that clients' tokens stay
+   * valid; the service seeds it with wall-clock milliseconds (changes are far rarer than one per ms).
+   */
+  constructor(private readonly start = 0) {
+    this.pos = start;
+  }
 
   latest(): number {
     return this.pos;
@@ -57,6 +65,8 @@ export class PresenceFeed {
    * null when the inbox no longer reaches back to `from`.
    */
   read(watcher: UserId, from: number, to: number): PresenceSnapshot[] | null {
+    // A token from before this process started: what changed meanwhile is not in memory.
+    if (from < this.start) return null;
     const inbox = this.inboxes.get(watcher);
     if (!inbox) return [];
     if (from < inbox.trimmedTo) return null;

@@ -59,7 +59,8 @@ export class PresenceService implements PresenceHooks {
   private readonly timers = new Map<UserId, { at: number; cancel: () => void }>();
   /** Syncs in flight that count for presence, per user and device (set_presence=offline ones do not). */
   private readonly counted = new Map<string, number>();
-  readonly feed = new PresenceFeed();
+  // Real time, not the injected clock: the seed only has to exceed positions issued before a restart.
+  readonly feed = new PresenceFeed(Date.now());
   private readonly writer: PresenceWriter;
   private readonly calls: CallTracker | null;
   private readonly timing: PresenceTimers;
