@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the end-to-end tests drive (real Matrix clients, a browser), when missing.
+# Installs the Debian packages the end-to-end tests drive (real Matrix clients), when missing.
 set -euo pipefail
-want=(python3-matrix-nio libnet-async-matrix-perl chromium)
+want=(python3-matrix-nio libnet-async-matrix-perl)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
