@@ -123,3 +123,25 @@ export function header(scenario: BenchResult["scenario"], options: object): Pick
 
 /** What the result calls the server: the database it ran on, or "floor". */
 export const serverLabel = (o: CommonOptions) => (o.server === "floor" ? "floor" : o.db);
+
+/**
+ * The development box is shared: before measuring, wait (up to maxS) for a second in which other
+ * processes use less than a quarter of a core. Our own processes are idle at that point (set-up
+ * done, long-polls parked), so nearly all busy time is someone else's. Returns the seconds waited.
+ */
+export async function waitForQuiet(serverPid: number, maxS: number, log: (msg: string) => void): Promise<number> {
+  if (maxS <= 0) return 0;
+  const t0 = performance.now();
+  let said = false;
+  for (;;) {
+    const sys0 = systemBusyS();
+    const srv0 = sampleProc(serverPid).cpuS;
+    const gen0 = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 1000));
+    const others = systemBusyS() - sys0 - (sampleProc(serverPid).cpuS - srv0) - ownCpuS(gen0);
+    const waited = (performance.now() - t0) / 1000;
+    if (others < 0.25 || waited >= maxS) return round(waited);
+    if (!said) log(`waiting up to ${maxS} s for other processes to calm down (${(others * 100).toFixed(0)} % of a core now)`);
+    said = true;
+  }
+}

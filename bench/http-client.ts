@@ -1,5 +1,5 @@
 import http from "node:http";
-import { Agent as UndiciAgent, type Dispatcher } from "undici";
+import { Agent as UndiciAgent, Client as UndiciConnection, type Dispatcher } from "undici";
 import type { ClientKind } from "./options";
 
 export interface HttpResult {
@@ -9,9 +9,17 @@ export interface HttpResult {
   ms: number;
 }
 
+export interface RequestOptions {
+  token?: string;
+  body?: unknown;
+  timeoutMs?: number;
+  /** A connection of its own, kept for this token (long-polls: one per user, never shared). */
+  dedicated?: boolean;
+}
+
 /** The one method the scenarios use; two implementations (undici by default, node:http). */
 export interface JsonClient {
-  request(method: string, path: string, opts?: { token?: string; body?: unknown; timeoutMs?: number }): Promise<HttpResult>;
+  request(method: string, path: string, opts?: RequestOptions): Promise<HttpResult>;
   close(): void;
 }
 
@@ -25,20 +33,24 @@ function checkLoopback(baseUrl: string): URL {
   return u;
 }
 
+const UNDICI_OPTIONS = { pipelining: 1, keepAliveTimeout: 120_000, headersTimeout: 180_000, bodyTimeout: 60_000 };
+
 /**
- * undici: about half the CPU of node:http per request, which matters because the generator
- * shares the box with the server. One connection per request in flight (no pipelining: a
- * long-poll would block the requests queued behind it).
+ * undici: less CPU per request than node:http, which matters because the generator shares the
+ * box with the server. Long-polls get a connection each (`dedicated`): undici's pool looks for a
+ * free connection by scanning all of them, so 10,000 busy long-polls in the shared pool made
+ * every other request cost 10,000 steps (a 20 s stall of the generator at 10,000 users).
  */
 export class UndiciClient implements JsonClient {
-  private readonly agent = new UndiciAgent({ connections: null, pipelining: 1, keepAliveTimeout: 120_000, headersTimeout: 180_000, bodyTimeout: 60_000 });
+  private readonly agent = new UndiciAgent({ connections: null, ...UNDICI_OPTIONS });
+  private readonly dedicated = new Map<string, UndiciConnection>();
   private readonly origin: string;
 
   constructor(baseUrl: string) {
     this.origin = checkLoopback(baseUrl).origin;
   }
 
-  async request(method: string, path: string, opts: { token?: string; body?: unknown; timeoutMs?: number } = {}): Promise<HttpResult> {
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResult> {
     const headers: Record<string, string> = {};
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     let body: string | undefined;
@@ -47,7 +59,13 @@ export class UndiciClient implements JsonClient {
       headers["content-type"] = "application/json";
     }
     const start = performance.now();
-    const res = await this.agent.request({
+    let dispatcher: Dispatcher = this.agent;
+    if (opts.dedicated && opts.token) {
+      let c = this.dedicated.get(opts.token);
+      if (!c) this.dedicated.set(opts.token, (c = new UndiciConnection(this.origin, UNDICI_OPTIONS)));
+      dispatcher = c;
+    }
+    const res = await dispatcher.request({
       origin: this.origin,
       path,
       method: method as Dispatcher.HttpMethod,
@@ -68,6 +86,8 @@ export class UndiciClient implements JsonClient {
 
   close(): void {
     void this.agent.destroy();
+    for (const c of this.dedicated.values()) void c.destroy();
+    this.dedicated.clear();
   }
 }
 
@@ -86,7 +106,7 @@ export class HttpClient implements JsonClient {
     this.port = Number(u.port);
   }
 
-  request(method: string, path: string, opts: { token?: string; body?: unknown; timeoutMs?: number } = {}): Promise<HttpResult> {
+  request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResult> {
     const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const headers: Record<string, string | number> = {};
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;

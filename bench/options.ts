@@ -18,6 +18,8 @@ export interface CommonOptions {
   /** Long-poll timeout of each /sync, ms. */
   syncTimeoutMs: number;
   seed: number;
+  /** Before measuring, wait up to this long for other processes on the box to go quiet. */
+  quietWaitS: number;
 }
 
 export interface FanoutOptions extends CommonOptions {
@@ -97,6 +99,7 @@ function common(raw: RawOptions): CommonOptions {
     out: typeof raw.out === "string" ? raw.out : "bench/results",
     syncTimeoutMs: int(raw, "syncTimeout", 30_000, 0, 120_000),
     seed: int(raw, "seed", 1, 0, 2 ** 31 - 1),
+    quietWaitS: num(raw, "quietWait", 60, 0, 3600),
   };
 }
 

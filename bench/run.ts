@@ -15,6 +15,7 @@ const withCommon = (c: Command) =>
     .option("--server <kind>", "axon, or floor: a logic-free server that shows what the generator can drive", "axon")
     .option("--client <kind>", "generator HTTP client: undici or node (node:http)", "undici")
     .option("--sync-timeout <ms>", "long-poll timeout of each /sync")
+    .option("--quiet-wait <s>", "wait up to this long for other processes to go quiet before measuring (default 60)")
     .option("--seed <n>", "seed of the room layout and change order")
     .option("--cpu-prof [dir]", "profile the server with node --cpu-prof (default dir bench/profiles)")
     .option("--out <dir>", "where the result JSON goes", "bench/results");

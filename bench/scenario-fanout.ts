@@ -1,5 +1,5 @@
 import { DeliveryTracker } from "./delivery-tracker";
-import { header, round, setUp, Window, serverLabel } from "./harness";
+import { header, round, setUp, Window, serverLabel, waitForQuiet } from "./harness";
 import type { FanoutOptions } from "./options";
 import { sleep } from "./pool";
 import type { BenchResult } from "./result";
@@ -51,6 +51,7 @@ export async function runFanout(o: FanoutOptions, scenario: "fanout" | "bigroom"
     let maxLagMs = 0;
     const inflight = new Set<Promise<void>>();
     log(`measuring: ${total} changes at ${o.rate}/s`);
+    const quietWaitS = await waitForQuiet(bench.server.pid, o.quietWaitS, bench.log);
     const window = new Window(bench.server.pid);
     const start = performance.now();
     let sent = 0;
@@ -109,7 +110,8 @@ export async function runFanout(o: FanoutOptions, scenario: "fanout" | "bigroom"
       put: { sent: total, ok: putOk, errors: putErrors, latency_ms: putLatency.summary(), achieved_rate: round(total / ((sendEnd - start) / 1000)) },
       syncs: { responses: stats.responses, woken: stats.woken, events: stats.events, errors: stats.errors, errors_by_status: stats.errorsByStatus },
       cpu_per_woken_sync_ms: stats.woken ? round((measured.server.cpu_s * 1000) / stats.woken, 3) : Number.NaN,
-      extra: { rooms: topology.rooms.length, watchers: watchers.length, schedule_lag_max_ms: round(maxLagMs) },
+      extra: {
+        quiet_wait_s: quietWaitS, rooms: topology.rooms.length, watchers: watchers.length, schedule_lag_max_ms: round(maxLagMs) },
     };
   } finally {
     await bench.close();

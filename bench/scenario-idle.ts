@@ -1,4 +1,4 @@
-import { header, setUp, Window, serverLabel } from "./harness";
+import { header, setUp, Window, serverLabel, waitForQuiet } from "./harness";
 import type { IdleOptions } from "./options";
 import { sleep } from "./pool";
 import type { BenchResult } from "./result";
@@ -15,6 +15,7 @@ export async function runIdle(o: IdleOptions): Promise<BenchResult> {
     await sleep(Math.min(5000, 500 + o.users / 5));
     sync.resetStats();
     bench.log(`measuring ${o.durationS} s of idle long-polls`);
+    const quietWaitS = await waitForQuiet(bench.server.pid, o.quietWaitS, bench.log);
     const window = new Window(bench.server.pid);
     await sleep(o.durationS * 1000);
     const measured = window.end(serverLabel(o));
@@ -27,7 +28,8 @@ export async function runIdle(o: IdleOptions): Promise<BenchResult> {
       ...measured,
       warnings,
       syncs: { responses: s.responses, woken: s.woken, events: s.events, errors: s.errors, errors_by_status: s.errorsByStatus },
-      extra: { long_polls: o.users, rooms: bench.topology.rooms.length },
+      extra: {
+        quiet_wait_s: quietWaitS, long_polls: o.users, rooms: bench.topology.rooms.length },
     };
   } finally {
     await bench.close();

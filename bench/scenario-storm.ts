@@ -1,5 +1,5 @@
 import { DeliveryTracker } from "./delivery-tracker";
-import { header, round, setUp, Window, serverLabel } from "./harness";
+import { header, round, setUp, Window, serverLabel, waitForQuiet } from "./harness";
 import type { StormOptions } from "./options";
 import { sleep } from "./pool";
 import type { BenchResult } from "./result";
@@ -32,6 +32,7 @@ export async function runStorm(o: StormOptions): Promise<BenchResult> {
     let initialErrors = 0;
     const starts: Promise<void>[] = [];
     log(`storm: ${o.users} users start syncing within ${o.withinS} s`);
+    const quietWaitS = await waitForQuiet(bench.server.pid, o.quietWaitS, bench.log);
     const window = new Window(bench.server.pid);
     const start = performance.now();
     for (let i = 0; i < order.length; i++) {
@@ -73,6 +74,7 @@ export async function runStorm(o: StormOptions): Promise<BenchResult> {
       syncs: { responses: s.responses, woken: s.woken, events: s.events, errors: s.errors + initialErrors, errors_by_status: s.errorsByStatus },
       cpu_per_woken_sync_ms: s.woken ? round((measured.server.cpu_s * 1000) / (s.woken + o.users), 3) : Number.NaN,
       extra: {
+        quiet_wait_s: quietWaitS,
         initial_sync_p50_ms: initialMs.summary().p50,
         initial_sync_p99_ms: initialMs.summary().p99,
         initial_sync_errors: initialErrors,

@@ -39,7 +39,7 @@ test("seeded users authenticate against a server started as a child process", as
 
 test("idle: a few long-polling users, one second", async (t) => {
   if (!has.sync) return t.skip("the server has no /sync yet");
-  const r = await runIdle(parseIdle({ users: "6", roomSize: "3", roomsPerUser: "1", duration: "1", syncTimeout: "300" }));
+  const r = await runIdle(parseIdle({ users: "6", roomSize: "3", roomsPerUser: "1", duration: "1", syncTimeout: "300", quietWait: "0" }));
   assert.deepEqual(validateResult(r), []);
   assert.equal(r.syncs?.errors, 0);
   assert.ok((r.syncs?.responses ?? 0) > 0, "long-polls renew after their timeout");
@@ -48,7 +48,7 @@ test("idle: a few long-polling users, one second", async (t) => {
 test("fanout: 20 users, 2 s, every delivery seen", async (t) => {
   if (!has.sync || !has.presence) return t.skip("the server has no presence yet");
   const r = await runFanout(
-    parseFanout({ users: "20", roomSize: "5", roomsPerUser: "2", rate: "10", duration: "2", drain: "3", syncTimeout: "5000" }),
+    parseFanout({ users: "20", roomSize: "5", roomsPerUser: "2", rate: "10", duration: "2", drain: "3", syncTimeout: "5000", quietWait: "0" }),
     "fanout",
   );
   assert.deepEqual(validateResult(r), []);

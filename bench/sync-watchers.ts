@@ -61,7 +61,7 @@ export class SyncWatchers {
 
   /** One user's initial sync; resolves with its arrival time. */
   async initialOne(u: BenchUser, setPresence = this.opts.setPresence): Promise<number> {
-    const res = await this.client.request("GET", `/_matrix/client/v3/sync?timeout=0&set_presence=${setPresence}`, { token: u.token });
+    const res = await this.client.request("GET", `/_matrix/client/v3/sync?timeout=0&set_presence=${setPresence}`, { token: u.token, dedicated: true });
     const next = (res.body as { next_batch?: unknown } | null)?.next_batch;
     if (res.status !== 200 || typeof next !== "string") throw new Error(`initial sync failed: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
     this.since.set(u.index, next);
@@ -86,7 +86,7 @@ export class SyncWatchers {
       if (since === undefined) return;
       let res;
       try {
-        res = await this.client.request("GET", base + encodeURIComponent(since), { token: u.token, timeoutMs: this.opts.timeoutMs + 30_000 });
+        res = await this.client.request("GET", base + encodeURIComponent(since), { token: u.token, timeoutMs: this.opts.timeoutMs + 30_000, dedicated: true });
       } catch {
         if (!this.running) return;
         this.error(0);
