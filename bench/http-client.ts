@@ -1,6 +1,7 @@
 import http from "node:http";
-import { Agent as UndiciAgent, Client as UndiciConnection, type Dispatcher } from "undici";
+import { Agent as UndiciAgent, type Dispatcher } from "undici";
 import type { ClientKind } from "./options";
+import { RawConnection } from "./raw-connection";
 
 export interface HttpResult {
   status: number;
@@ -33,21 +34,25 @@ function checkLoopback(baseUrl: string): URL {
   return u;
 }
 
-const UNDICI_OPTIONS = { pipelining: 1, keepAliveTimeout: 120_000, headersTimeout: 180_000, bodyTimeout: 60_000 };
 
 /**
- * undici: less CPU per request than node:http, which matters because the generator shares the
- * box with the server. Long-polls get a connection each (`dedicated`): undici's pool looks for a
- * free connection by scanning all of them, so 10,000 busy long-polls in the shared pool made
- * every other request cost 10,000 steps (a 20 s stall of the generator at 10,000 users).
+ * undici for ordinary requests (less CPU than node:http). Long-polls (`dedicated`) get a raw
+ * connection each: undici's pool looks for a free connection by scanning all of them, so 10,000
+ * busy long-polls in the shared pool made every other request cost 10,000 steps (a 20 s stall of
+ * the generator at 10,000 users), and a raw connection costs far less per wake.
  */
 export class UndiciClient implements JsonClient {
-  private readonly agent = new UndiciAgent({ connections: null, ...UNDICI_OPTIONS });
-  private readonly dedicated = new Map<string, UndiciConnection>();
+  private readonly agent = new UndiciAgent({ connections: null, pipelining: 1, keepAliveTimeout: 120_000, headersTimeout: 180_000, bodyTimeout: 60_000 });
+  private readonly dedicated = new Map<string, RawConnection>();
+  private readonly host: string;
+  private readonly port: number;
   private readonly origin: string;
 
   constructor(baseUrl: string) {
-    this.origin = checkLoopback(baseUrl).origin;
+    const u = checkLoopback(baseUrl);
+    this.origin = u.origin;
+    this.host = u.hostname;
+    this.port = Number(u.port);
   }
 
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResult> {
@@ -58,14 +63,13 @@ export class UndiciClient implements JsonClient {
       body = JSON.stringify(opts.body);
       headers["content-type"] = "application/json";
     }
-    const start = performance.now();
-    let dispatcher: Dispatcher = this.agent;
     if (opts.dedicated && opts.token) {
       let c = this.dedicated.get(opts.token);
-      if (!c) this.dedicated.set(opts.token, (c = new UndiciConnection(this.origin, UNDICI_OPTIONS)));
-      dispatcher = c;
+      if (!c) this.dedicated.set(opts.token, (c = new RawConnection(this.host, this.port)));
+      return c.request(method, path, headers, body);
     }
-    const res = await dispatcher.request({
+    const start = performance.now();
+    const res = await this.agent.request({
       origin: this.origin,
       path,
       method: method as Dispatcher.HttpMethod,
@@ -86,7 +90,7 @@ export class UndiciClient implements JsonClient {
 
   close(): void {
     void this.agent.destroy();
-    for (const c of this.dedicated.values()) void c.destroy();
+    for (const c of this.dedicated.values()) c.close();
     this.dedicated.clear();
   }
 }
