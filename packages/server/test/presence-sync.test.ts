@@ -1,25 +1,18 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { createTestServer, registerUser, type TestServer, type TestUser } from "./support";
+import { createRoom, createTestServer, expectOk, joinRoom, registerUser, type TestServer, type TestUser } from "./support";
 
 const V3 = "/_matrix/client/v3";
 type PresenceEvent = { type: string; sender: string; content: { presence: string; status_msg?: string } };
 
-async function ok(t: TestServer, method: string, path: string, user: TestUser, body?: unknown) {
-  const res = await t.request(method, path, { token: user.token, body });
-  assert.equal(res.status, 200, `${method} ${path}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const ok = expectOk;
 
 async function sharedRoom(t: TestServer, owner: TestUser, ...others: TestUser[]): Promise<string> {
   // Call rooms let every member publish their call membership, as group-call clients set them up.
   const callEvents = { "org.matrix.msc3401.call.member": 0, "m.call.member": 0 };
-  const { room_id } = await ok(t, "POST", `${V3}/createRoom`, owner, {
-    preset: "public_chat",
-    power_level_content_override: { events: callEvents },
-  });
-  for (const o of others) await ok(t, "POST", `${V3}/rooms/${encodeURIComponent(room_id)}/join`, o, {});
-  return room_id;
+  const roomId = await createRoom(t, owner, { preset: "public_chat", power_level_content_override: { events: callEvents } });
+  await joinRoom(t, roomId, ...others);
+  return roomId;
 }
 
 const setPresence = (t: TestServer, u: TestUser, presence: string, status_msg?: string) =>
@@ -96,7 +89,7 @@ describe("presence in /sync", () => {
     const [a, c] = [await registerUser(t), await registerUser(t)];
     await setPresence(t, a, "unavailable", "lunch");
     await setPresence(t, c, "busy");
-    const { room_id } = await ok(t, "POST", `${V3}/createRoom`, a, { preset: "public_chat" });
+    const room_id = await createRoom(t, a, { preset: "public_chat" });
     const a1 = await sync(t, a);
     const c1 = await sync(t, c);
     assert.deepEqual(pairs(a1), [[a.userId, "unavailable"]]);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createTestServer, registerUser, type TestServer, type TestUser } from "./support";
+import { createRoom, createTestServer, registerUser, type TestServer, type TestUser } from "./support";
 
 const V3 = "/_matrix/client/v3";
 const enc = encodeURIComponent;
@@ -20,11 +20,7 @@ describe("rooms over HTTP", () => {
   });
   after(() => t.close());
 
-  const create = async (who: TestUser, body: Record<string, unknown> = {}) => {
-    const r = await t.request("POST", `${V3}/createRoom`, { token: who.token, body });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    return r.body.room_id as string;
-  };
+  const create = (who: TestUser, body: Record<string, unknown> = {}) => createRoom(t, who, body);
   const send = (who: TestUser, roomId: string, body: Record<string, unknown>, type = "m.room.message") =>
     t.request("PUT", `${V3}/rooms/${enc(roomId)}/send/${type}/t${++txn}`, { token: who.token, body });
   const post = (who: TestUser, path: string, body: unknown = {}) => t.request("POST", `${V3}${path}`, { token: who.token, body });

@@ -75,6 +75,23 @@ export async function createTestServer(
   };
 }
 
+/** A request that must succeed: asserts 200 and returns the body. */
+export async function expectOk(t: TestServer, method: string, path: string, user: TestUser, body?: unknown): Promise<TestResponse["body"]> {
+  const res = await t.request(method, path, { token: user.token, body });
+  if (res.status !== 200) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+/** Creates a room as `owner` (POST /createRoom with `body`) and returns its id. */
+export async function createRoom(t: TestServer, owner: TestUser, body: Record<string, unknown> = {}): Promise<string> {
+  return (await expectOk(t, "POST", "/_matrix/client/v3/createRoom", owner, body)).room_id as string;
+}
+
+/** Joins each user to the room. */
+export async function joinRoom(t: TestServer, roomId: string, ...users: TestUser[]): Promise<void> {
+  for (const u of users) await expectOk(t, "POST", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/join`, u, {});
+}
+
 let counter = 0;
 
 /** Creates a user with a password and a logged-in device, straight through the service (fast). */

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { UserId } from "@axon/protocol";
 import { FakeClock } from "../clock";
-import { CallTracker, rtcMembershipEnd, type PersistedEvent } from "./call-tracker";
+import { CallTracker, rtcMembershipEnd } from "./call-tracker";
+import type { PersistedEvent } from "./presence-hooks";
 
 const A = "@a:t" as UserId;
 const B = "@b:t" as UserId;

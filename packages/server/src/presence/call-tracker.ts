@@ -1,15 +1,6 @@
 import type { UserId } from "@axon/protocol";
 import type { Clock } from "../clock";
-
-export interface PersistedEvent {
-  event_id: string;
-  room_id: string;
-  sender: string;
-  type: string;
-  state_key?: string;
-  content: Record<string, unknown>;
-  origin_server_ts: number;
-}
+import type { PersistedEvent } from "./presence-hooks";
 
 const RTC_TYPES = new Set(["org.matrix.msc3401.call.member", "m.call.member"]);
 /** MSC4143's default lifetime of a call membership when it names none. */

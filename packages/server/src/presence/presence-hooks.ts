@@ -1,4 +1,8 @@
 import type { DeviceId, UserId } from "@axon/protocol";
+import type { RoomEvent } from "../rooms/room-event";
+
+/** The part of a persisted event presence reads. */
+export type PersistedEvent = Pick<RoomEvent, "event_id" | "room_id" | "sender" | "type" | "state_key" | "content" | "origin_server_ts">;
 
 export interface PresenceHooks {
   /** A /sync started for this device; setPresence already validated. */
@@ -8,5 +12,5 @@ export interface PresenceHooks {
   /** The user did something: sent an event, typed, sent a receipt/read marker. */
   activity(userId: UserId, deviceId: DeviceId): void;
   /** An event was persisted (after commit), for call detection (m.call.*, org.matrix.msc3401.call.member). */
-  eventPersisted(event: { event_id: string; room_id: string; sender: string; type: string; state_key?: string; content: Record<string, unknown>; origin_server_ts: number }): void;
+  eventPersisted(event: PersistedEvent): void;
 }

@@ -4,7 +4,7 @@ import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { MembershipChange, MembershipIndex } from "../rooms/membership-index";
 import type { Notifier } from "../sync/notifier";
-import { CallTracker, type PersistedEvent } from "./call-tracker";
+import { CallTracker } from "./call-tracker";
 import {
   applyActivity,
   applyCallJoined,
@@ -23,7 +23,7 @@ import {
   type UserPresence,
 } from "./presence";
 import { PresenceFeed, type PresenceSnapshot } from "./presence-feed";
-import type { PresenceHooks } from "./presence-hooks";
+import type { PersistedEvent, PresenceHooks } from "./presence-hooks";
 import type { PresenceStore, StoredPresence } from "./presence-store";
 import { PresenceWriter } from "./presence-writer";
 
