@@ -1,4 +1,7 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { InspectorProfiler } from "./inspector-profiler";
 import { createClient, type JsonClient } from "./http-client";
 import type { CommonOptions } from "./options";
 import { ownCpuS, sampleProc, systemBusyS, type ProcSample } from "./proc-stats";
@@ -78,12 +81,39 @@ export class Window {
   private readonly system0 = systemBusyS();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
-  constructor(private readonly pid: number) {
+  private constructor(
+    private readonly pid: number,
+    private readonly profiler: InspectorProfiler | null,
+  ) {
     this.server0 = sampleProc(pid);
     this.loopDelay.enable();
   }
 
-  end(db: string): Pick<BenchResult, "window_s" | "server" | "generator" | "other_cpu_pct" | "warnings"> {
+  /** Opens the window; with --cpu-prof the server's profiler runs for exactly this window. */
+  static async open(server: ServerHandle): Promise<Window> {
+    let profiler: InspectorProfiler | null = null;
+    if (server.inspectPort) {
+      profiler = await InspectorProfiler.connect(server.inspectPort);
+      await profiler.start();
+    }
+    return new Window(server.pid, profiler);
+  }
+
+  /** Ends the window; writes the profile (if any) as <dir>/<label>-<time>.cpuprofile. */
+  async close(db: string, profileDir: string | null, label: string): Promise<Pick<BenchResult, "window_s" | "server" | "generator" | "other_cpu_pct" | "warnings">> {
+    const measured = this.end(db);
+    if (this.profiler && profileDir) {
+      const profile = await this.profiler.stop();
+      this.profiler.close();
+      mkdirSync(profileDir, { recursive: true });
+      const path = join(profileDir, `${label}-${new Date().toISOString().replace(/[:.]/g, "-")}.cpuprofile`);
+      writeFileSync(path, JSON.stringify(profile));
+      console.error(`[bench] server profile of the window: ${path} (npm run bench -- profile ${path})`);
+    }
+    return measured;
+  }
+
+  private end(db: string): Pick<BenchResult, "window_s" | "server" | "generator" | "other_cpu_pct" | "warnings"> {
     const s1 = sampleProc(this.pid);
     this.loopDelay.disable();
     const loopP99 = this.loopDelay.percentile(99) / 1e6;

@@ -17,7 +17,7 @@ const withCommon = (c: Command) =>
     .option("--sync-timeout <ms>", "long-poll timeout of each /sync")
     .option("--quiet-wait <s>", "wait up to this long for other processes to go quiet before measuring (default 60)")
     .option("--seed <n>", "seed of the room layout and change order")
-    .option("--cpu-prof [dir]", "profile the server with node --cpu-prof (default dir bench/profiles)")
+    .option("--cpu-prof [dir]", "profile the server over the measured window via its inspector; writes a .cpuprofile (default dir bench/profiles)")
     .option("--out <dir>", "where the result JSON goes", "bench/results");
 
 const withGraph = (c: Command, users: string) =>

@@ -52,7 +52,7 @@ export async function runFanout(o: FanoutOptions, scenario: "fanout" | "bigroom"
     const inflight = new Set<Promise<void>>();
     log(`measuring: ${total} changes at ${o.rate}/s`);
     const quietWaitS = await waitForQuiet(bench.server.pid, o.quietWaitS, bench.log);
-    const window = new Window(bench.server.pid);
+    const window = await Window.open(bench.server);
     const start = performance.now();
     let sent = 0;
     const fire = (i: number) => {
@@ -91,7 +91,7 @@ export async function runFanout(o: FanoutOptions, scenario: "fanout" | "bigroom"
     await Promise.all(inflight);
     const drainUntil = performance.now() + o.drainS * 1000;
     while (tracker.outstanding() > 0 && performance.now() < drainUntil) await sleep(20);
-    const measured = window.end(serverLabel(o));
+    const measured = await window.close(serverLabel(o), o.cpuProf, scenario);
     sync.stop();
 
     const counts = tracker.counts();

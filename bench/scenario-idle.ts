@@ -16,9 +16,9 @@ export async function runIdle(o: IdleOptions): Promise<BenchResult> {
     sync.resetStats();
     bench.log(`measuring ${o.durationS} s of idle long-polls`);
     const quietWaitS = await waitForQuiet(bench.server.pid, o.quietWaitS, bench.log);
-    const window = new Window(bench.server.pid);
+    const window = await Window.open(bench.server);
     await sleep(o.durationS * 1000);
-    const measured = window.end(serverLabel(o));
+    const measured = await window.close(serverLabel(o), o.cpuProf, "idle");
     sync.stop();
     const s = sync.stats;
     const warnings = [...measured.warnings];

@@ -33,7 +33,7 @@ export async function runStorm(o: StormOptions): Promise<BenchResult> {
     const starts: Promise<void>[] = [];
     log(`storm: ${o.users} users start syncing within ${o.withinS} s`);
     const quietWaitS = await waitForQuiet(bench.server.pid, o.quietWaitS, bench.log);
-    const window = new Window(bench.server.pid);
+    const window = await Window.open(bench.server);
     const start = performance.now();
     for (let i = 0; i < order.length; i++) {
       const due = start + (i * o.withinS * 1000) / order.length;
@@ -58,7 +58,7 @@ export async function runStorm(o: StormOptions): Promise<BenchResult> {
     await Promise.all(starts);
     const drainUntil = performance.now() + o.drainS * 1000;
     while (tracker.outstanding() > 0 && performance.now() < drainUntil) await sleep(20);
-    const measured = window.end(serverLabel(o));
+    const measured = await window.close(serverLabel(o), o.cpuProf, "storm");
     sync.stop();
     const counts = tracker.counts();
     const s = sync.stats;

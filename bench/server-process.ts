@@ -69,6 +69,8 @@ export function benchConfig(port: number, dbUrl: string): Record<string, unknown
 export interface ServerHandle {
   url: string;
   pid: number;
+  /** Inspector port when started for profiling. */
+  inspectPort: number | null;
   /** ms from spawn to the first answered GET /versions. */
   readyMs: number;
   logPath: string;
@@ -82,7 +84,8 @@ export async function startServer(opts: { db: BenchDatabase; cpuProf: string | n
   writeFileSync(configPath, stringify(benchConfig(port, opts.db.url)));
   const logPath = join(opts.db.dir, `server-${opts.label ?? "main"}.log`);
   const logFd = openSync(logPath, "a");
-  const nodeArgs = opts.cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${resolve(ROOT, opts.cpuProf)}`] : [];
+  const inspectPort = opts.cpuProf ? await freePort() : null;
+  const nodeArgs = inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [];
   const started = performance.now();
   const program =
     opts.kind === "floor" ? ["--import", "tsx", "bench/floor-server.ts", String(port)] : ["packages/cli/bin/axon.mjs", "serve", "--config", configPath];
@@ -114,7 +117,7 @@ export async function startServer(opts: { db: BenchDatabase; cpuProf: string | n
     await new Promise((r) => setTimeout(r, 25));
   }
   const readyMs = performance.now() - started;
-  return { url, pid: child.pid as number, readyMs, logPath, stop: () => stopChild(child, exited) };
+  return { url, pid: child.pid as number, inspectPort, readyMs, logPath, stop: () => stopChild(child, exited) };
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
