@@ -63,7 +63,7 @@ export async function runStorm(o: StormOptions): Promise<BenchResult> {
     const counts = tracker.counts();
     const s = sync.stats;
     const warnings = [...measured.warnings];
-    if (initialErrors + s.errors > 0) warnings.push(`${initialErrors} initial sync errors, ${s.errors} long-poll errors`);
+    if (initialErrors + s.errors > 0) warnings.push(`${initialErrors} initial sync errors, ${s.errors - initialErrors} long-poll errors`);
     if (counts.lost > 0) warnings.push(`${counts.lost} presence deliveries lost`);
     return {
       ...header("storm", o),
@@ -71,7 +71,7 @@ export async function runStorm(o: StormOptions): Promise<BenchResult> {
       warnings,
       deliveries: { ...counts, per_s: round(counts.seen / measured.window_s) },
       latency_ms: tracker.latencies.summary(),
-      syncs: { responses: s.responses, woken: s.woken, events: s.events, errors: s.errors + initialErrors, errors_by_status: s.errorsByStatus },
+      syncs: { responses: s.responses, woken: s.woken, events: s.events, errors: s.errors, errors_by_status: s.errorsByStatus },
       cpu_per_woken_sync_ms: s.woken ? round((measured.server.cpu_s * 1000) / (s.woken + o.users), 3) : Number.NaN,
       extra: {
         quiet_wait_s: quietWaitS,

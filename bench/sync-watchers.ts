@@ -61,7 +61,14 @@ export class SyncWatchers {
 
   /** One user's initial sync; resolves with its arrival time. */
   async initialOne(u: BenchUser, setPresence = this.opts.setPresence): Promise<number> {
-    const res = await this.client.request("GET", `/_matrix/client/v3/sync?timeout=0&set_presence=${setPresence}`, { token: u.token, dedicated: true });
+    let res;
+    try {
+      res = await this.client.request("GET", `/_matrix/client/v3/sync?timeout=0&set_presence=${setPresence}`, { token: u.token, dedicated: true });
+    } catch (err) {
+      this.error(0);
+      throw err;
+    }
+    if (res.status !== 200) this.error(res.status);
     const next = (res.body as { next_batch?: unknown } | null)?.next_batch;
     if (res.status !== 200 || typeof next !== "string") throw new Error(`initial sync failed: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
     this.since.set(u.index, next);
