@@ -74,8 +74,9 @@ export async function runFanout(o: FanoutOptions, scenario: "fanout" | "bigroom"
               if (putErrors <= 3) log(`PUT presence: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
             }
           },
-          () => {
+          (err: unknown) => {
             putErrors++;
+            if (putErrors <= 3) log(`PUT presence failed: ${(err as Error).message}`);
           },
         )
         .finally(() => inflight.delete(p));

@@ -17,9 +17,9 @@ export interface ChartSpec {
   marks?: { y: number; label: string }[];
 }
 
-const W = 760;
+const W = 820;
 const H = 440;
-const M = { left: 70, right: 220, top: 40, bottom: 50 };
+const M = { left: 70, right: 250, top: 40, bottom: 50 };
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
