@@ -8,7 +8,7 @@ test("a delivery is timed from the PUT to the sync that carries it", () => {
   const t = new DeliveryTracker(everyone);
   assert.equal(t.recordChange(1, "online", 100, [2, 3]), 2);
   assert.equal(t.recordEvent(2, 1, "online", 130), "seen");
-  assert.deepEqual(t.counts(), { changes: 1, expected: 2, seen: 1, lost: 1, unmatched: 0, unexpected: 0 });
+  assert.deepEqual(t.counts(), { changes: 1, expected: 2, seen: 1, lost: 1, unmatched: 0, unexpected: 0, unmatched_by_state: {} });
   assert.deepEqual([...t.latencies.view()], [30]);
 });
 
@@ -63,5 +63,5 @@ test("an event from a sender the watcher cannot see is a leak", () => {
   const t = new DeliveryTracker((w, s) => w !== 9 || s === 9);
   assert.equal(t.recordEvent(9, 1, "online", 5), "unexpected");
   assert.equal(t.recordEvent(2, 1, "online", 5), "unmatched");
-  assert.deepEqual(t.counts(), { changes: 0, expected: 0, seen: 0, lost: 0, unmatched: 1, unexpected: 1 });
+  assert.deepEqual(t.counts(), { changes: 0, expected: 0, seen: 0, lost: 0, unmatched: 1, unexpected: 1, unmatched_by_state: { online: 1 } });
 });

@@ -25,6 +25,8 @@ export interface DeliveryCounts {
   unmatched: number;
   /** Events from a sender the watcher shares no room with: a visibility leak. */
   unexpected: number;
+  /** The unmatched events by presence state (timer transitions show up as offline/unavailable). */
+  unmatched_by_state: Record<string, number>;
 }
 
 export class DeliveryTracker {
@@ -34,6 +36,7 @@ export class DeliveryTracker {
   private seen = 0;
   private unmatched = 0;
   private unexpected = 0;
+  private readonly unmatchedByState: Record<string, number> = {};
   readonly latencies = new Samples();
 
   /** `canSee(watcher, sender)`: whether an event from sender may reach watcher at all. */
@@ -72,6 +75,7 @@ export class DeliveryTracker {
         return "unexpected";
       }
       this.unmatched++;
+      this.unmatchedByState[state] = (this.unmatchedByState[state] ?? 0) + 1;
       return "unmatched";
     }
     for (let i = 0; i <= match; i++) this.latencies.push(at - (list[i] as Pending).sentAt);
@@ -94,6 +98,7 @@ export class DeliveryTracker {
       lost: this.expected - this.seen,
       unmatched: this.unmatched,
       unexpected: this.unexpected,
+      unmatched_by_state: { ...this.unmatchedByState },
     };
   }
 }

@@ -17,7 +17,7 @@ function sample(rate: number, p99: number, startedAt = "2025-01-01T00:00:00.000Z
     window_s: 30,
     server: { db: "sqlite", cpu_s: 3, cpu_pct: 10, rss_mib: 100, peak_rss_mib: 120 },
     generator: { cpu_s: 5, cpu_pct: 16, bound: false },
-    deliveries: { changes: 10, expected: 100, seen: 100, lost: 0, unmatched: 0, unexpected: 0, per_s: 3.3 },
+    deliveries: { changes: 10, expected: 100, seen: 100, lost: 0, unmatched: 0, unexpected: 0, unmatched_by_state: {}, per_s: 3.3 },
     latency_ms: { ...summarize([1, 2, 3]), p99 },
     put: { sent: 10, ok: 10, errors: 0, latency_ms: summarize([1]), achieved_rate: rate },
     syncs: { responses: 100, woken: 90, events: 100, errors: 0, errors_by_status: {} },

@@ -98,7 +98,8 @@ export function formatTable(r: BenchResult): string {
   if (r.deliveries) {
     const d = r.deliveries;
     rows.push(["deliveries", `expected ${d.expected}, seen ${d.seen}, lost ${d.lost} (${fmt(d.per_s, 0)}/s; changes ${d.changes})`]);
-    rows.push(["  other events", `unmatched ${d.unmatched}, leaked ${d.unexpected}`]);
+    const byState = Object.entries(d.unmatched_by_state ?? {}).map(([k, v]) => `${k} ${v}`).join(", ");
+    rows.push(["  other events", `unmatched ${d.unmatched}${byState ? ` (${byState})` : ""}, leaked ${d.unexpected}`]);
   }
   if (r.latency_ms) {
     const l = r.latency_ms;
