@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { InspectorProfiler } from "./inspector-profiler";
 import { createClient, type JsonClient } from "./http-client";
 import type { CommonOptions } from "./options";
-import { ownCpuS, sampleProc, systemBusyS, type ProcSample } from "./proc-stats";
+import { listenOverflows, ownCpuS, sampleProc, systemBusyS, type ProcSample } from "./proc-stats";
 import { GENERATOR_BOUND_PCT, gitCommit, machine, type BenchResult } from "./result";
 import { prepareDatabase, startServer, type BenchDatabase, type ServerHandle } from "./server-process";
 import { benchUserId, seedAccounts, seedRooms, type BenchUser } from "./seed";
@@ -79,6 +79,7 @@ export class Window {
   private readonly gen0 = process.cpuUsage();
   private readonly wall0 = performance.now();
   private readonly system0 = systemBusyS();
+  private readonly overflows0 = listenOverflows();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
   private constructor(
@@ -100,7 +101,7 @@ export class Window {
   }
 
   /** Ends the window; writes the profile (if any) as <dir>/<label>-<time>.cpuprofile. */
-  async close(db: string, profileDir: string | null, label: string): Promise<Pick<BenchResult, "window_s" | "server" | "generator" | "other_cpu_pct" | "warnings">> {
+  async close(db: string, profileDir: string | null, label: string): Promise<Pick<BenchResult, "window_s" | "server" | "generator" | "other_cpu_pct" | "listen_overflows" | "warnings">> {
     const measured = this.end(db);
     if (this.profiler && profileDir) {
       const profile = await this.profiler.stop();
@@ -113,7 +114,7 @@ export class Window {
     return measured;
   }
 
-  private end(db: string): Pick<BenchResult, "window_s" | "server" | "generator" | "other_cpu_pct" | "warnings"> {
+  private end(db: string): Pick<BenchResult, "window_s" | "server" | "generator" | "other_cpu_pct" | "listen_overflows" | "warnings"> {
     const s1 = sampleProc(this.pid);
     this.loopDelay.disable();
     const loopP99 = this.loopDelay.percentile(99) / 1e6;
@@ -126,6 +127,8 @@ export class Window {
     // The box is shared: CPU that neither side used is someone else's, and it skews latency.
     const otherPct = (100 * (systemBusyS() - this.system0 - serverCpu - genCpu)) / wallS;
     const warnings: string[] = [];
+    const overflows = listenOverflows() - this.overflows0;
+    if (overflows > 0) warnings.push(`${overflows} connections dropped by a full accept queue (TcpExt ListenOverflows, whole machine)`);
     if (bound) warnings.push(`generator-bound: the load generator used ${genPct.toFixed(0)} % of a core; latencies include its own queueing`);
     if (otherPct > OTHER_LOAD_PCT) warnings.push(`other processes used ${otherPct.toFixed(0)} % of a core during the run: figures are pessimistic`);
     return {
@@ -133,6 +136,7 @@ export class Window {
       server: { db, cpu_s: round(serverCpu), cpu_pct: round((100 * serverCpu) / wallS), rss_mib: round(s1.rssMiB), peak_rss_mib: round(s1.peakRssMiB) },
       generator: { cpu_s: round(genCpu), cpu_pct: round(genPct), bound, loop_delay_p99_ms: round(loopP99), loop_delay_max_ms: round(loopMax) },
       other_cpu_pct: round(Math.max(0, otherPct)),
+      listen_overflows: overflows,
       warnings,
     };
   }

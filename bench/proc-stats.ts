@@ -65,3 +65,20 @@ export function parseSystemBusyTicks(stat: string): number {
 export function systemBusyS(): number {
   return parseSystemBusyTicks(readFileSync("/proc/stat", "utf8")) / clockTicks();
 }
+
+/** TcpExt ListenOverflows from the text of /proc/net/netstat: connections dropped because an accept queue was full. */
+export function parseListenOverflows(netstat: string): number {
+  const lines = netstat.split("\n").filter((l) => l.startsWith("TcpExt:"));
+  const keys = (lines[0] ?? "").split(/\s+/);
+  const values = (lines[1] ?? "").split(/\s+/);
+  const i = keys.indexOf("ListenOverflows");
+  return i < 0 ? Number.NaN : Number(values[i]);
+}
+
+export function listenOverflows(): number {
+  try {
+    return parseListenOverflows(readFileSync("/proc/net/netstat", "utf8"));
+  } catch {
+    return Number.NaN;
+  }
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseStatTicks, parseStatusKiB, parseSystemBusyTicks } from "./proc-stats";
+import { parseListenOverflows, parseStatTicks, parseStatusKiB, parseSystemBusyTicks } from "./proc-stats";
 import { latencySeries } from "./report";
 import { formatTable, resultFileName, validateResult, type BenchResult } from "./result";
 import { summarize } from "./stats";
@@ -60,5 +60,7 @@ test("/proc parsing survives spaces and parens in the process name", () => {
   assert.equal(parseStatTicks(stat), 300);
   assert.equal(parseStatusKiB("Name:\tnode\nVmRSS:\t  204800 kB\n", "VmRSS"), 200);
   assert.ok(Number.isNaN(parseStatusKiB("Name:\tnode\n", "VmHWM")));
+  assert.equal(parseListenOverflows("IpExt: A B\nTcpExt: SyncookiesSent ListenOverflows ListenDrops\nTcpExt: 0 17 17\n"), 17);
+  assert.ok(Number.isNaN(parseListenOverflows("")));
   assert.equal(parseSystemBusyTicks("cpu  100 5 50 1000 20 1 2 3 0 0\ncpu0 1 2 3\n"), 161);
 });

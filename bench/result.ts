@@ -29,6 +29,8 @@ export interface BenchResult {
   generator: { cpu_s: number; cpu_pct: number; bound: boolean; loop_delay_p99_ms?: number; loop_delay_max_ms?: number };
   /** CPU used by other processes on the box during the window, per cent of one core. */
   other_cpu_pct?: number;
+  /** Connections the kernel dropped because an accept queue was full during the window (whole machine). */
+  listen_overflows?: number;
   deliveries?: DeliveryCounts & { per_s: number };
   latency_ms?: Summary;
   put?: { sent: number; ok: number; errors: number; latency_ms: Summary; achieved_rate: number };

@@ -30,6 +30,8 @@ export async function runStorm(o: StormOptions): Promise<BenchResult> {
     const order = shuffled(o.users, rng(o.seed + 2));
     const initialMs = new Samples();
     let initialErrors = 0;
+    // How long failed initial syncs lasted: a constant points at a server-side timeout.
+    const failedAfterMs = new Samples();
     const starts: Promise<void>[] = [];
     log(`storm: ${o.users} users start syncing within ${o.withinS} s`);
     const quietWaitS = await waitForQuiet(bench.server.pid, o.quietWaitS, bench.log);
@@ -51,6 +53,7 @@ export async function runStorm(o: StormOptions): Promise<BenchResult> {
           },
           () => {
             initialErrors++;
+            failedAfterMs.push(performance.now() - sentAt);
           },
         ),
       );
@@ -78,6 +81,7 @@ export async function runStorm(o: StormOptions): Promise<BenchResult> {
         initial_sync_p50_ms: initialMs.summary().p50,
         initial_sync_p99_ms: initialMs.summary().p99,
         initial_sync_errors: initialErrors,
+        ...(initialErrors > 0 ? { failed_initial_sync_min_ms: round(Math.min(...failedAfterMs.view())), failed_initial_sync_max_ms: failedAfterMs.summary().max } : {}),
         rooms: topology.rooms.length,
       },
     };
