@@ -64,7 +64,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     database,
     url: "",
     async listen() {
-      await app.listen({ host: config.listen.host, port: config.listen.port });
+      // Node's default accept queue (511) overflows when thousands of clients connect while the
+      // event loop is busy (bench storm: dropped connections); the kernel caps it at somaxconn.
+      await app.listen({ host: config.listen.host, port: config.listen.port, backlog: 4096 });
       const addr = app.server.address();
       const port = typeof addr === "object" && addr ? addr.port : config.listen.port;
       const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
