@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import type { RoomId } from "@axon/protocol";
-import { createTestServer, registerUser, type TestServer, type TestUser } from "./support";
+import { createTestServer, registerUser, serverPool, type TestServer, type TestUser } from "./support";
 
 const path = (u: TestUser) => `/_matrix/client/v3/presence/${encodeURIComponent(u.userId)}/status`;
 const put = (t: TestServer, u: TestUser, body: unknown, who = u) => t.request("PUT", path(u), { token: who.token, body });
@@ -13,13 +13,9 @@ function shareRoom(t: TestServer, room: string, ...users: TestUser[]) {
 }
 
 describe("PUT/GET /presence/{userId}/status", () => {
-  const servers: TestServer[] = [];
-  after(() => Promise.all(servers.map((s) => s.close())));
-  const server = async (overrides: Record<string, unknown> = {}) => {
-    const t = await createTestServer({ rate_limits: { presence: { per_second: 0 } }, ...overrides });
-    servers.push(t);
-    return t;
-  };
+  const pool = serverPool({ rate_limits: { presence: { per_second: 0 } } });
+  after(pool.closeAll);
+  const server = pool.create;
 
   it("every busy spelling is stored as busy and shown as org.matrix.msc3026.busy", async () => {
     const t = await server();
@@ -124,7 +120,7 @@ describe("PUT/GET /presence/{userId}/status", () => {
 
   it("rate limit: burst, then 429 M_LIMIT_EXCEEDED with Retry-After; the refused update changes nothing", async () => {
     const t = await createTestServer({ rate_limits: { presence: { per_second: 1, burst: 2 } } });
-    servers.push(t);
+    pool.track(t);
     const a = await registerUser(t);
     assert.equal((await put(t, a, { presence: "online" })).status, 200);
     assert.equal((await put(t, a, { presence: "unavailable" })).status, 200);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { createRoom, createTestServer, expectOk, joinRoom, registerUser, type TestServer, type TestUser } from "./support";
+import { createRoom, createTestServer, expectOk, joinRoom, registerUser, serverPool, type TestServer, type TestUser } from "./support";
 
 const V3 = "/_matrix/client/v3";
 type PresenceEvent = { type: string; sender: string; content: { presence: string; status_msg?: string } };
@@ -26,13 +26,9 @@ const pairs = (body: { presence?: { events: PresenceEvent[] } }) =>
   (body.presence?.events ?? []).map((e) => [e.sender, e.content.presence]);
 
 describe("presence in /sync", () => {
-  const servers: TestServer[] = [];
-  after(() => Promise.all(servers.map((s) => s.close())));
-  const server = async (overrides: Record<string, unknown> = {}) => {
-    const t = await createTestServer({ rate_limits: { presence: { per_second: 0 } }, ...overrides });
-    servers.push(t);
-    return t;
-  };
+  const pool = serverPool({ rate_limits: { presence: { per_second: 0 } } });
+  after(pool.closeAll);
+  const server = pool.create;
 
   it("initial sync: self plus every visible user who is not offline", async () => {
     const t = await server();
@@ -203,7 +199,7 @@ describe("presence in /sync", () => {
     const before = await sync(first, a);
     await first.server.close();
     const second = await createTestServer({ rate_limits: { presence: { per_second: 0 } } }, { db: first.db, clock: first.clock });
-    servers.push(second);
+    pool.track(second);
     const afterRestart = await sync(second, a, `since=${before.next_batch}`);
     assert.deepEqual(pairs(afterRestart), [[b.userId, "org.matrix.msc3026.busy"]]);
     const next = await sync(second, a, `since=${afterRestart.next_batch}`);

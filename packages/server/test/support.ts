@@ -75,6 +75,17 @@ export async function createTestServer(
   };
 }
 
+/** Servers made by one suite with shared config defaults; pass `closeAll` to `after`. */
+export function serverPool(defaults: Record<string, unknown> = {}) {
+  const servers: TestServer[] = [];
+  const track = (t: TestServer) => (servers.push(t), t);
+  return {
+    create: async (overrides: Record<string, unknown> = {}) => track(await createTestServer({ ...defaults, ...overrides })),
+    track,
+    closeAll: () => Promise.all(servers.map((t) => t.close())),
+  };
+}
+
 /** A request that must succeed: asserts 200 and returns the body. */
 export async function expectOk(t: TestServer, method: string, path: string, user: TestUser, body?: unknown): Promise<TestResponse["body"]> {
   const res = await t.request(method, path, { token: user.token, body });

@@ -14,3 +14,11 @@ export interface PresenceHooks {
   /** An event was persisted (after commit), for call detection (m.call.*, org.matrix.msc3401.call.member). */
   eventPersisted(event: PersistedEvent): void;
 }
+
+/** For services used without presence (unit tests): every hook does nothing. */
+export const noPresenceHooks: PresenceHooks = {
+  syncStarted() {},
+  syncEnded() {},
+  activity() {},
+  eventPersisted() {},
+};

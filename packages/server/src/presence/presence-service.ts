@@ -136,13 +136,18 @@ export class PresenceService implements PresenceHooks {
     const u = this.users.get(userId);
     if (!u || !this.enabled) return { userId, state: "offline", statusMsg: null, lastActiveAt: null, currentlyActive: false };
     const pub = this.published.get(userId);
-    const state = pub?.state ?? effectiveState(u, now, this.timing);
+    return this.viewOf(userId, pub?.state ?? effectiveState(u, now, this.timing), pub?.statusMsg ?? u.statusMsg, now);
+  }
+
+  /** A published state and status, with last-active figures as they are now. */
+  private viewOf(userId: UserId, state: PresenceState, statusMsg: string | null, now: number): PresenceView {
+    const lastActiveAt = this.users.get(userId)?.lastActiveAt ?? null;
     return {
       userId,
       state,
-      statusMsg: pub?.statusMsg ?? u.statusMsg,
-      lastActiveAt: u.lastActiveAt,
-      currentlyActive: state === "online" && u.lastActiveAt !== null && now - u.lastActiveAt < this.timing.lastActiveGranularity,
+      statusMsg,
+      lastActiveAt,
+      currentlyActive: state === "online" && lastActiveAt !== null && now - lastActiveAt < this.timing.lastActiveGranularity,
     };
   }
 
@@ -196,18 +201,8 @@ export class PresenceService implements PresenceHooks {
       // The inbox no longer reaches back that far: send everyone visible, as they are now.
       return [...this.deps.membership.audience(userId)].filter((u) => this.users.has(u)).map((u) => this.current(u));
     }
-    return snaps.map((s) => {
-      const u = this.users.get(s.userId);
-      const now = this.deps.clock.now();
-      const lastActiveAt = u?.lastActiveAt ?? null;
-      return {
-        userId: s.userId,
-        state: s.state,
-        statusMsg: s.statusMsg,
-        lastActiveAt,
-        currentlyActive: s.state === "online" && lastActiveAt !== null && now - lastActiveAt < this.timing.lastActiveGranularity,
-      };
-    });
+    const now = this.deps.clock.now();
+    return snaps.map((s) => this.viewOf(s.userId, s.state, s.statusMsg, now));
   }
 
   // --- internals ------------------------------------------------------------------------

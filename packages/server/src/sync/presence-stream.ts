@@ -1,22 +1,8 @@
 import { presenceEvent } from "../presence/presence-presenter";
-import type { PresenceService, PresenceView } from "../presence/presence-service";
+import { eventMatches } from "../rooms/room-service";
+import type { PresenceService } from "../presence/presence-service";
 import type { Clock } from "../clock";
-import type { EventFilter } from "./stream-provider";
 import type { StreamProvider, SyncRequest, SyncResponse } from "./stream-provider";
-
-/** True when the presence filter lets this user's m.presence event through. */
-function passes(f: EventFilter | undefined, v: PresenceView): boolean {
-  if (!f) return true;
-  if (f.types && !f.types.some((t) => t === "m.presence" || t === "*" || (t.endsWith("*") && "m.presence".startsWith(t.slice(0, -1))))) {
-    return false;
-  }
-  if (f.not_types?.some((t) => t === "m.presence" || t === "*" || (t.endsWith("*") && "m.presence".startsWith(t.slice(0, -1))))) {
-    return false;
-  }
-  if (f.senders && !f.senders.includes(v.userId)) return false;
-  if (f.not_senders?.includes(v.userId)) return false;
-  return true;
-}
 
 /** The `presence` section of /sync. */
 export class PresenceStreamProvider implements StreamProvider {
@@ -38,7 +24,7 @@ export class PresenceStreamProvider implements StreamProvider {
     }
     const f = req.filter.presence;
     const views = from === null || req.fullState ? this.presence.initialFor(req.userId) : this.presence.changesFor(req.userId, from, to);
-    let events = views.filter((v) => passes(f, v));
+    let events = views.filter((v) => eventMatches(f, { type: "m.presence", sender: v.userId }));
     if (f?.limit !== undefined && events.length > f.limit) events = events.slice(events.length - f.limit);
     const now = this.clock.now();
     res.presence = { events: events.map((v) => presenceEvent(v, now)) };

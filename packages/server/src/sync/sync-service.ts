@@ -1,6 +1,5 @@
 import { invalidParam, type DeviceId, type UserId } from "@axon/protocol";
-import type { PresenceHooks } from "../presence/presence-hooks";
-import { noPresenceHooks } from "../rooms/no-presence-hooks";
+import { noPresenceHooks, type PresenceHooks } from "../presence/presence-hooks";
 import type { Notifier } from "./notifier";
 import type { StreamProvider, SyncRequest, SyncResponse } from "./stream-provider";
 import { completeRooms, emptySyncResponse } from "./sync-response";
