@@ -32,7 +32,7 @@ export interface TestDatabase {
   cleanup(): Promise<void>;
 }
 
-/** A fresh, empty database: a temp SQLite file, or a private PostgreSQL schema. */
+/** A fresh, empty database: a temp SQLite file, or a private PostgreSQL database. */
 export async function freshDatabase(name: "sqlite" | "postgres"): Promise<TestDatabase> {
   if (name === "sqlite") {
     const { mkdtempSync, rmSync } = await import("node:fs");
@@ -42,25 +42,34 @@ export async function freshDatabase(name: "sqlite" | "postgres"): Promise<TestDa
     const url = `sqlite:${join(dir, "axon.db")}`;
     return { name, url, open: () => openDatabase(url), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
   }
+  // A database of its own, not a schema: PostgreSQL catalog queries (Kysely's introspection) see
+  // every schema in a database, and fail when another test process drops one meanwhile.
+  const database = `axon_test_${randomBytes(6).toString("hex")}`;
+  await adminQuery(`create database ${database}`);
+  const u = new URL(PG_URL);
+  u.pathname = `/${database}`;
+  const url = u.toString();
+  return { name, url, open: () => openDatabase(url), cleanup: () => adminQuery(`drop database ${database} with (force)`) };
+}
+
+/** A fresh schema inside the shared test database (for tests about several Axon schemas in one database). */
+export async function freshPostgresSchema(): Promise<TestDatabase> {
   const schema = `axon_test_${randomBytes(6).toString("hex")}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
+  await adminQuery(`create schema ${schema}`);
   const u = new URL(PG_URL);
   u.searchParams.set("options", `-c search_path=${schema}`);
   const url = u.toString();
-  return {
-    name,
-    url,
-    open: () => openDatabase(url),
-    cleanup: async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`drop schema ${schema} cascade`);
-      await c.end();
-    },
-  };
+  return { name: "postgres", url, open: () => openDatabase(url), cleanup: () => adminQuery(`drop schema ${schema} cascade`) };
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  try {
+    await c.query(text);
+  } finally {
+    await c.end();
+  }
 }
 
 /**

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { freshDatabase, testDatabases } from "../../test/databases";
+import { freshDatabase, freshPostgresSchema, testDatabases } from "../../test/databases";
 
 for (const { name, skip } of await testDatabases()) {
   describe(`openDatabase on ${name}`, { skip }, () => {
     it("migrates a second Axon schema in the same database after a first one", async () => {
-      const first = await freshDatabase(name);
-      const second = await freshDatabase(name);
+      const fresh = () => (name === "postgres" ? freshPostgresSchema() : freshDatabase(name));
+      const first = await fresh();
+      const second = await fresh();
       const a = await first.open();
       try {
         const b = await second.open();
