@@ -50,9 +50,12 @@ export function machine(): BenchResult["machine"] {
   return { cpus: c.length, cpu_model: c[0]?.model ?? "unknown", node: process.version };
 }
 
+/** The commit measured; "+dirty" when tracked files differ from it (the code measured is not that commit). */
 export function gitCommit(): string {
   try {
-    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const changed = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim();
+    return changed === "" ? commit : `${commit}+dirty`;
   } catch {
     return "unknown";
   }

@@ -151,6 +151,8 @@ describe("login, logout, whoami", () => {
     const a = await registerUser(t, "allout", "pw");
     const a2 = await t.server.deps.accounts.startSession(a.userId, null, null);
     const other = await registerUser(t, "bystander", "pw");
+    // Both tokens are in the server's token cache before the logout.
+    for (const token of [a.token, a2.accessToken]) assert.equal((await t.request("GET", `${V3}/account/whoami`, { token })).status, 200);
     const out = await t.request("POST", `${V3}/logout/all`, { token: a.token });
     assert.equal(out.status, 200);
     for (const token of [a.token, a2.accessToken]) {

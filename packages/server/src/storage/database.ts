@@ -1,10 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, Migrator, PostgresDialect, sql, SqliteDialect, type MigrationProvider } from "kysely";
+import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from "kysely";
 import pg from "pg";
 import { migrations } from "./migrations/index";
 import type { Database } from "./schema";
+import { CachingSqliteDialect } from "./sqlite-driver";
 
 // int8 (bigint) columns hold millisecond timestamps and stream positions: all fit in a double.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -33,7 +34,7 @@ export async function openDatabase(url: string): Promise<OpenDatabase> {
     sqlite.pragma("synchronous = FULL");
     sqlite.pragma("busy_timeout = 5000");
     sqlite.pragma("foreign_keys = ON");
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new CachingSqliteDialect(sqlite) });
     dialect = "sqlite";
     location = path;
   } else {

@@ -24,7 +24,7 @@ export class TypingProvider implements StreamProvider {
     return this.typing.latest();
   }
 
-  async fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): Promise<boolean> {
+  fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): boolean {
     if (from !== null && !this.positions.changedSince(req.userId, from)) return false;
     const f = req.filter.room?.ephemeral;
     if (f && !eventMatches(f, { type: "m.typing", sender: "" })) return false;
@@ -61,8 +61,12 @@ export class ReceiptsProvider implements StreamProvider {
     return this.receipts.latest();
   }
 
-  async fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): Promise<boolean> {
+  fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): boolean | Promise<boolean> {
     if (from !== null && !this.positions.changedSince(req.userId, from)) return false;
+    return this.fillReceipts(req, from, to, res);
+  }
+
+  private async fillReceipts(req: SyncRequest, from: number | null, to: number, res: SyncResponse): Promise<boolean> {
     const f = req.filter.room?.ephemeral;
     if (f && !eventMatches(f, { type: "m.receipt", sender: "" })) return false;
     const rooms = [...this.membership.roomsOf(req.userId)].filter((r) => roomAllowed(req.filter, r, f));
@@ -101,8 +105,12 @@ export class AccountDataProvider implements StreamProvider {
     return this.accountData.latest();
   }
 
-  async fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): Promise<boolean> {
+  fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): boolean | Promise<boolean> {
     if (from !== null && !this.positions.changedSince(req.userId, from)) return false;
+    return this.fillAccountData(req, from, to, res);
+  }
+
+  private async fillAccountData(req: SyncRequest, from: number | null, to: number, res: SyncResponse): Promise<boolean> {
     let any = false;
     for (const r of await this.accountData.changed(req.userId, from)) {
       if (r.streamId > to) continue;

@@ -1,5 +1,6 @@
 import type { RoomId, UserId } from "@axon/protocol";
 import type { MembershipIndex } from "../rooms/membership-index";
+import type { Hangup } from "./hangup";
 
 interface Waiter {
   resolve: (woken: boolean) => void;
@@ -22,16 +23,16 @@ export class Notifier {
     return this.epochs.get(userId) ?? 0;
   }
 
-  /** Resolves true when woken, false when ms elapse (or the request is closed via signal). */
-  wait(userId: UserId, sinceEpoch: number, ms: number, signal?: AbortSignal): Promise<boolean> {
+  /** Resolves true when woken, false when ms elapse (or the client hangs up). */
+  wait(userId: UserId, sinceEpoch: number, ms: number, hangup?: Hangup): Promise<boolean> {
     if (this.epoch(userId) !== sinceEpoch) return Promise.resolve(true);
-    if (ms <= 0 || signal?.aborted) return Promise.resolve(false);
+    if (ms <= 0 || hangup?.happened) return Promise.resolve(false);
     return new Promise((resolve) => {
       let set = this.waiters.get(userId);
       if (!set) this.waiters.set(userId, (set = new Set()));
       const done = (woken: boolean) => {
         clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+        hangup?.listen(null);
         const s = this.waiters.get(userId);
         s?.delete(waiter);
         if (s?.size === 0) this.waiters.delete(userId);
@@ -40,7 +41,7 @@ export class Notifier {
       const onAbort = () => done(false);
       const waiter: Waiter = { resolve: done, cancel: onAbort };
       const timer = setTimeout(() => done(false), ms);
-      signal?.addEventListener("abort", onAbort, { once: true });
+      hangup?.listen(onAbort);
       set.add(waiter);
     });
   }

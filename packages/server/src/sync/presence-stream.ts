@@ -17,7 +17,7 @@ export class PresenceStreamProvider implements StreamProvider {
     return this.presence.feed.latest();
   }
 
-  async fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): Promise<boolean> {
+  fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): boolean {
     if (!this.presence.enabled) {
       delete res.presence;
       return false;

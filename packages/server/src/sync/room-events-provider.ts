@@ -38,8 +38,12 @@ export class RoomEventsProvider implements StreamProvider {
     return this.writer.latest();
   }
 
-  async fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): Promise<boolean> {
+  fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): boolean | Promise<boolean> {
     if (from !== null && !req.fullState && !this.positions.changedSince(req.userId, from)) return false;
+    return this.fillRooms(req, from, to, res);
+  }
+
+  private async fillRooms(req: SyncRequest, from: number | null, to: number, res: SyncResponse): Promise<boolean> {
     const f = req.filter.room;
     const limit = f?.timeline?.limit ?? DEFAULT_TIMELINE_LIMIT;
     let any = false;

@@ -50,6 +50,8 @@ export interface StreamProvider {
    * Adds this stream's part for changes in (from, to] (from null: an initial sync, the current
    * state). Returns true when it added something that should end a long-poll.
    * Must cost O(changes since `from`) for the user, not O(users) or O(rooms on the server).
+   * Answers synchronously when it can (nothing new for the user, or all in memory): a woken
+   * long-poll then costs no promise per provider.
    */
-  fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): Promise<boolean>;
+  fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): boolean | Promise<boolean>;
 }

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { MatrixError, type DeviceId, type UserId } from "@axon/protocol";
 import type { PresenceHooks } from "../presence/presence-hooks";
 import { MembershipIndex } from "../rooms/membership-index";
+import { Hangup } from "./hangup";
 import { Notifier } from "./notifier";
 import type { StreamProvider, SyncRequest, SyncResponse } from "./stream-provider";
 import { SyncService } from "./sync-service";
@@ -47,7 +48,7 @@ describe("SyncService", () => {
     assert.deepEqual(svc.parseToken("s3_7"), [3, 7]);
     // A token from before a provider was appended: its part counts as 0.
     assert.deepEqual(svc.parseToken("s2"), [2, 0]);
-    for (const bad of ["s4_7", "s3_8", "x", "s3_7_1", "s-1_0", ""]) assert.throws(() => svc.parseToken(bad), (e) => e instanceof MatrixError && e.status === 400);
+    for (const bad of ["s4_7", "s3_8", "x", "s3_7_1", "s-1_0", "", "s", "s3_", "s_3", "s3__7", "s3_7x", "s 3", "s12345678901234567"]) assert.throws(() => svc.parseToken(bad), (e) => e instanceof MatrixError && e.status === 400);
   });
 
   it("reports start and end to presence, and a client going away ends the long-poll", async () => {
@@ -55,15 +56,25 @@ describe("SyncService", () => {
     const notifier = new Notifier(new MembershipIndex());
     const { calls, hooks } = recorder();
     const svc = new SyncService([p], notifier, hooks);
-    const gone = new AbortController();
-    const pending = svc.sync(req, { since: "s0", timeoutMs: 60_000, setPresence: "unavailable", signal: gone.signal });
+    const hangup = new Hangup();
+    const pending = svc.sync(req, { since: "s0", timeoutMs: 60_000, setPresence: "unavailable", hangup });
     await new Promise((r) => setImmediate(r));
     assert.equal(notifier.waiting(), 1);
     assert.deepEqual(calls, [`start ${alice} D unavailable`]);
-    gone.abort();
+    hangup.fire();
     const res = await pending;
     assert.equal(res.next_batch, "s0");
     assert.deepEqual(calls, [`start ${alice} D unavailable`, `end ${alice} D`]);
+    assert.equal(notifier.waiting(), 0);
+  });
+
+  it("a client that hung up before the wait began is answered at once", async () => {
+    const notifier = new Notifier(new MembershipIndex());
+    const svc = new SyncService([new CountingProvider("p")], notifier);
+    const hangup = new Hangup();
+    hangup.fire();
+    const res = await svc.sync(req, { since: "s0", timeoutMs: 60_000, setPresence: "online", hangup });
+    assert.equal(res.next_batch, "s0");
     assert.equal(notifier.waiting(), 0);
   });
 

@@ -1,5 +1,6 @@
 import { invalidParam, type DeviceId, type UserId } from "@axon/protocol";
 import { noPresenceHooks, type PresenceHooks } from "../presence/presence-hooks";
+import type { Hangup } from "./hangup";
 import type { Notifier } from "./notifier";
 import type { StreamProvider, SyncRequest, SyncResponse } from "./stream-provider";
 import { completeRooms, emptySyncResponse } from "./sync-response";
@@ -10,8 +11,8 @@ export interface SyncOptions {
   since: string | null;
   timeoutMs: number;
   setPresence: SetPresence;
-  /** Aborted when the client goes away: ends the long-poll early. */
-  signal?: AbortSignal;
+  /** Fires when the client goes away: ends the long-poll early. */
+  hangup?: Hangup;
 }
 
 /**
@@ -27,20 +28,19 @@ export class SyncService {
 
   /** Parses a token; missing trailing parts (a provider added since) count as 0. */
   parseToken(token: string): number[] {
-    const m = /^s(\d{1,16}(?:_\d{1,16})*)$/.exec(token);
-    if (!m) throw invalidParam("Invalid 'since' token.");
-    const parts = m[1]!.split("_").map(Number);
-    if (parts.length > this.providers.length) throw invalidParam("Invalid 'since' token.");
-    const out = this.providers.map((p, i) => {
+    const parts = parseTokenParts(token);
+    if (parts === null || parts.length > this.providers.length) throw invalidParam("Invalid 'since' token.");
+    const out = new Array<number>(this.providers.length);
+    for (let i = 0; i < out.length; i++) {
       const v = parts[i] ?? 0;
-      if (!Number.isSafeInteger(v) || v > p.latest()) throw invalidParam("The 'since' token is from the future.");
-      return v;
-    });
+      if (v > this.providers[i]!.latest()) throw invalidParam("The 'since' token is from the future.");
+      out[i] = v;
+    }
     return out;
   }
 
   currentToken(): string {
-    return `s${this.providers.map((p) => p.latest()).join("_")}`;
+    return tokenOf(this.providers.map((p) => p.latest()));
   }
 
   async sync(req: SyncRequest, opts: SyncOptions): Promise<SyncResponse> {
@@ -62,18 +62,48 @@ export class SyncService {
       const to = this.providers.map((p) => p.latest());
       const res = emptySyncResponse();
       let any = false;
-      for (const [i, p] of this.providers.entries()) {
-        const filled = await p.fill(req, from === null ? null : from[i]!, to[i]!, res);
-        any = filled || any;
+      for (let i = 0; i < this.providers.length; i++) {
+        const filled = this.providers[i]!.fill(req, from === null ? null : from[i]!, to[i]!, res);
+        if (typeof filled === "boolean" ? filled : await filled) any = true;
       }
       const remaining = deadline - Date.now();
-      if (any || from === null || req.fullState || remaining <= 0 || opts.signal?.aborted) {
+      if (any || from === null || req.fullState || remaining <= 0 || opts.hangup?.happened) {
         completeRooms(res);
         // Never move a position backwards (a provider may have been behind the client).
-        res.next_batch = `s${to.map((v, i) => Math.max(v, from?.[i] ?? 0)).join("_")}`;
+        if (from !== null) for (let i = 0; i < to.length; i++) to[i] = Math.max(to[i]!, from[i]!);
+        res.next_batch = tokenOf(to);
         return res;
       }
-      await this.notifier.wait(req.userId, epoch, remaining, opts.signal);
+      await this.notifier.wait(req.userId, epoch, remaining, opts.hangup);
     }
   }
+}
+
+function tokenOf(positions: number[]): string {
+  return `s${positions.join("_")}`;
+}
+
+const MAX_DIGITS = 16;
+
+/** "s" then 1+ runs of 1–16 digits joined by "_"; null when malformed. Hand-rolled: it runs on every /sync. */
+function parseTokenParts(token: string): number[] | null {
+  if (token.charCodeAt(0) !== 115 /* s */) return null;
+  const out: number[] = [];
+  let value = 0;
+  let digits = 0;
+  for (let i = 1; i <= token.length; i++) {
+    const c = i < token.length ? token.charCodeAt(i) : 95; /* end of string acts as "_" */
+    if (c === 95 /* _ */) {
+      if (digits === 0) return null;
+      out.push(value);
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < MAX_DIGITS) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else {
+      return null;
+    }
+  }
+  return out;
 }

@@ -1,6 +1,7 @@
 import { forbidden, invalidParam } from "@axon/protocol";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Requester } from "../../accounts/account-service";
+import { Hangup } from "../../sync/hangup";
 import type { SetPresence } from "../../sync/sync-service";
 import type { AppDeps } from "../deps";
 import { jsonObject, queryString, requireAuth } from "../request";
@@ -31,15 +32,15 @@ export const syncRoutes =
       const since = queryString(req, "since");
       const timeoutMs = timeoutOf(req);
       // The response's close before it was sent means the client went away: end the long-poll.
-      const gone = new AbortController();
+      const hangup = new Hangup();
       const onClose = () => {
-        if (!reply.raw.writableEnded) gone.abort();
+        if (!reply.raw.writableEnded) hangup.fire();
       };
       reply.raw.on("close", onClose);
       try {
         return await sync.sync(
           { userId: who.userId, deviceId: who.deviceId, filter, fullState: fullState === "true" },
-          { since: since === undefined || since === "" ? null : since, timeoutMs, setPresence: presence as SetPresence, signal: gone.signal },
+          { since: since === undefined || since === "" ? null : since, timeoutMs, setPresence: presence as SetPresence, hangup },
         );
       } finally {
         reply.raw.off("close", onClose);
