@@ -85,13 +85,17 @@ export async function startServer(opts: { db: BenchDatabase; cpuProf: string | n
   const logPath = join(opts.db.dir, `server-${opts.label ?? "main"}.log`);
   const logFd = openSync(logPath, "a");
   const inspectPort = opts.cpuProf ? await freePort() : null;
-  const nodeArgs = inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [];
+  const inspect = inspectPort ? `--inspect=127.0.0.1:${inspectPort}` : "";
   const started = performance.now();
-  const program =
-    opts.kind === "floor" ? ["--import", "tsx", "bench/floor-server.ts", String(port)] : ["packages/cli/bin/axon.mjs", "serve", "--config", configPath];
-  const child = spawn(process.execPath, [...nodeArgs, ...program], {
+  // Axon runs as `npm start` runs it: the bin through its shebang, with the node flags it carries.
+  const [command, args] =
+    opts.kind === "floor"
+      ? [process.execPath, [...(inspect ? [inspect] : []), "--import", "tsx", "bench/floor-server.ts", String(port)]]
+      : [join(ROOT, "packages/cli/bin/axon.mjs"), ["serve", "--config", configPath]];
+  const child = spawn(command, args, {
     cwd: ROOT,
     stdio: ["ignore", logFd, logFd],
+    env: inspect ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${inspect}`.trim() } : process.env,
   });
   closeSync(logFd);
   const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));

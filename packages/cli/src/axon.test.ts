@@ -24,7 +24,8 @@ function axon(args: string[], input?: string): Promise<Run> {
   const env = { ...process.env };
   delete env.AXON_DATABASE_URL;
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [bin, ...args], { cwd: root, env, timeout: 60_000 }, (err, stdout, stderr) => {
+    // The bin itself, through its shebang (which carries the server's V8 flags), as `npx axon` runs it.
+    const child = execFile(bin, args, { cwd: root, env, timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
