@@ -23,7 +23,7 @@ describe("rooms across a restart", () => {
         const since = before.body.next_batch as string;
         const empty = await second.request("GET", `${V3}/sync?since=${since}`, { token: alice.token });
         assert.equal(empty.status, 200, JSON.stringify(empty.body));
-        assert.deepEqual(empty.body.rooms.join, {});
+        assert.equal(empty.body.rooms, undefined);
         const sent = await second.request("PUT", `${V3}/rooms/${encodeURIComponent(roomId)}/send/m.room.message/x`, {
           token: alice.token,
           body: { msgtype: "m.text", body: "after restart" },

@@ -5,7 +5,7 @@ import type { ReceiptService } from "../rooms/receipt-service";
 import type { TypingService } from "../rooms/typing-service";
 import { eventMatches } from "../rooms/room-service";
 import type { StreamProvider, SyncRequest, SyncResponse } from "./stream-provider";
-import { pushRoomEvents, roomAllowed } from "./sync-response";
+import { pushAccountData, pushRoomEvents, roomAllowed } from "./sync-response";
 import { UserPositions } from "./user-positions";
 
 /** m.typing in each joined room's ephemeral section. */
@@ -117,7 +117,7 @@ export class AccountDataProvider implements StreamProvider {
       const event = { type: r.type, content: r.content };
       if (r.roomId === null) {
         if (!eventMatches(req.filter.account_data, { type: r.type, sender: req.userId })) continue;
-        (res.account_data as { events: unknown[] }).events.push(event);
+        pushAccountData(res, event);
         any = true;
       } else if (this.membership.isJoined(r.roomId, req.userId)) {
         const f = req.filter.room?.account_data;

@@ -27,7 +27,8 @@ export class PresenceStreamProvider implements StreamProvider {
     let events = views.filter((v) => eventMatches(f, { type: "m.presence", sender: v.userId }));
     if (f?.limit !== undefined && events.length > f.limit) events = events.slice(events.length - f.limit);
     const now = this.clock.now();
+    if (events.length === 0) return false;
     res.presence = { events: events.map((v) => presenceEvent(v, now)) };
-    return events.length > 0;
+    return true;
   }
 }

@@ -7,19 +7,24 @@ export interface RoomSections {
   knock: Record<string, Record<string, unknown>>;
 }
 
-/** The skeleton every /sync response starts from: spec-shaped even when nothing happened. */
+/**
+ * What every /sync response starts from. Sections appear only when they hold something (as the
+ * reference server does; every section but `next_batch` is optional in the spec), which keeps the
+ * response to a woken long-poll small. `device_one_time_keys_count` is always there: some clients
+ * (Element Android) treat its absence as "no keys uploaded".
+ */
 export function emptySyncResponse(): SyncResponse {
-  return {
-    rooms: { join: {}, invite: {}, leave: {}, knock: {} } satisfies RoomSections,
-    account_data: { events: [] },
-    to_device: { events: [] },
-    device_lists: { changed: [], left: [] },
-    device_one_time_keys_count: {},
-  };
+  return { device_one_time_keys_count: {} };
 }
 
+/** The `rooms` section, created on first use. */
 export function roomsOf(res: SyncResponse): RoomSections {
-  return res.rooms as RoomSections;
+  return (res.rooms ??= { join: {}, invite: {}, leave: {}, knock: {} } satisfies RoomSections) as RoomSections;
+}
+
+/** Appends to the global `account_data.events`. */
+export function pushAccountData(res: SyncResponse, event: unknown): void {
+  ((res.account_data ??= { events: [] }) as { events: unknown[] }).events.push(event);
 }
 
 /** The section for one room (created on first use). */
@@ -35,9 +40,11 @@ export function pushRoomEvents(res: SyncResponse, kind: keyof RoomSections, room
   section.events.push(...events);
 }
 
-/** Fills the keys a joined room must have, so clients never meet a missing section. */
+/** Fills the keys a room must have, so clients never meet a missing section; drops empty room kinds. */
 export function completeRooms(res: SyncResponse): void {
-  const { join, leave } = roomsOf(res);
+  if (!res.rooms) return;
+  const rooms = roomsOf(res);
+  const { join, leave } = rooms;
   for (const room of Object.values(join)) {
     room.timeline ??= { events: [], limited: false };
     room.state ??= { events: [] };
@@ -51,6 +58,12 @@ export function completeRooms(res: SyncResponse): void {
     room.state ??= { events: [] };
     room.account_data ??= { events: [] };
   }
+  let any = false;
+  for (const kind of ["join", "invite", "leave", "knock"] as const) {
+    if (Object.keys(rooms[kind]).length === 0) delete rooms[kind];
+    else any = true;
+  }
+  if (!any) delete res.rooms;
 }
 
 type RoomScoped = { rooms?: string[]; not_rooms?: string[] } | undefined;
