@@ -10,6 +10,7 @@ import {
   applySyncEnd,
   applySyncStart,
   applyTimers,
+  materializeTimers,
   currentlyActive,
   effectiveState,
   emptyUser,
@@ -83,6 +84,10 @@ function run(c: Case): void {
       assert.equal(effectiveState(timed, s.at, T), s.expect, `${where}: state after applyTimers`);
       if (s.active !== undefined) assert.equal(currentlyActive(timed, s.at, T), s.active, `${where}: currently_active`);
       const d = nextDeadline(timed, T);
+      // applyTimers' shortcut ("nothing due": u itself) agrees with the full materialisation, around every deadline.
+      for (const x of [s.at, ...(d === null ? [] : [d - 1, d, d + 1]), s.at + HORIZON]) {
+        assert.deepEqual(applyTimers(u, x, T), materializeTimers(u, x, T), `${where}: applyTimers at ${x}`);
+      }
       if (s.deadline !== undefined) assert.equal(d, s.deadline, `${where}: nextDeadline`);
       const change = firstChange(timed, s.at);
       if (d === null) assert.equal(change, null, `${where}: state changes at ${change} but no deadline`);

@@ -115,10 +115,22 @@ const RANK: Record<DeviceState, number> = { offline: 0, unavailable: 1, online: 
 const higher = (a: DeviceState, b: DeviceState): DeviceState => (RANK[b] > RANK[a] ? b : a);
 const later = (a: number | null, b: number): number => (a === null ? b : Math.max(a, b));
 
+/**
+ * A copy to change. Device records are shared with `u` until changed: a rule that changes one
+ * takes its own copy first (`ownDevice`), so `u` is never modified. (A full deep copy on every
+ * sync start and end was the largest cost of the online-sync path.)
+ */
 function clone(u: UserPresence): UserPresence {
-  const devices: Record<string, DevicePresence> = {};
-  for (const [id, d] of Object.entries(u.devices)) devices[id] = { ...d };
-  return { ...u, devices };
+  return { ...u, devices: { ...u.devices } };
+}
+
+/** `next`'s own copy of a device record, safe to change; undefined when there is none. */
+function ownDevice(next: UserPresence, deviceId: string): DevicePresence | undefined {
+  const d = next.devices[deviceId];
+  if (!d) return undefined;
+  const own = { ...d };
+  next.devices[deviceId] = own;
+  return own;
 }
 
 /** Live: a sync in flight, or one ended less than syncTimeout ago (gone exactly at the deadline). */
@@ -172,7 +184,7 @@ export function applyPut(u: UserPresence, deviceId: string, state: PresenceState
   const next = clone(u);
   next.statusMsg = statusMsg;
   next.lastActiveAt = later(u.lastActiveAt, now);
-  const d: DevicePresence = next.devices[deviceId] ?? { state: "online", syncsInFlight: 0, lastSyncAt: now, lastActiveAt: now };
+  const d: DevicePresence = ownDevice(next, deviceId) ?? { state: "online", syncsInFlight: 0, lastSyncAt: now, lastActiveAt: now };
   d.lastSyncAt = Math.max(d.lastSyncAt, now);
   d.lastActiveAt = Math.max(d.lastActiveAt, now);
   if (state === "busy") {
@@ -199,7 +211,7 @@ export function applySyncStart(u: UserPresence, deviceId: string, setPresence: D
   const next = clone(u);
   if (setPresence === "offline") return next;
   // lastActiveAt 0 is never read: it only matters once the device is online, which sets it.
-  const d: DevicePresence = next.devices[deviceId] ?? { state: setPresence, syncsInFlight: 0, lastSyncAt: now, lastActiveAt: 0 };
+  const d: DevicePresence = ownDevice(next, deviceId) ?? { state: setPresence, syncsInFlight: 0, lastSyncAt: now, lastActiveAt: 0 };
   d.syncsInFlight += 1;
   d.lastSyncAt = Math.max(d.lastSyncAt, now);
   d.state = setPresence;
@@ -216,8 +228,8 @@ export function applySyncStart(u: UserPresence, deviceId: string, setPresence: D
 /** A /sync started with applySyncStart ends; a stray end (no sync in flight) changes nothing. */
 export function applySyncEnd(u: UserPresence, deviceId: string, now: number): UserPresence {
   const next = clone(u);
-  const d = next.devices[deviceId];
-  if (!d || d.syncsInFlight === 0) return next;
+  if (!next.devices[deviceId]?.syncsInFlight) return next;
+  const d = ownDevice(next, deviceId) as DevicePresence;
   d.syncsInFlight -= 1;
   d.lastSyncAt = Math.max(d.lastSyncAt, now);
   return next;
@@ -233,7 +245,7 @@ export function applySyncEnd(u: UserPresence, deviceId: string, now: number): Us
 export function applyActivity(u: UserPresence, deviceId: string, now: number): UserPresence {
   const next = clone(u);
   next.lastActiveAt = later(u.lastActiveAt, now);
-  const d = next.devices[deviceId];
+  const d = ownDevice(next, deviceId);
   if (d) {
     d.lastActiveAt = Math.max(d.lastActiveAt, now);
     if (d.state === "unavailable") d.state = "online";
@@ -304,6 +316,12 @@ export function applyCallLeft(u: UserPresence, _now: number): UserPresence {
  * devices idle after idleTimeout, a lapsed stand-in. Busy never idles; status_msg never changes.
  */
 export function applyTimers(u: UserPresence, now: number, t: PresenceTimers): UserPresence {
+  // Usually nothing is due: then the result would equal `u`, so `u` itself is returned.
+  return timersDue(u, now, t) ? materializeTimers(u, now, t) : u;
+}
+
+/** applyTimers without the shortcut: always a new object (exported for the test that they agree). */
+export function materializeTimers(u: UserPresence, now: number, t: PresenceTimers): UserPresence {
   const next = clone(u);
   if (leaseExpired(u, now, t)) {
     next.busy = false;
@@ -321,6 +339,17 @@ export function applyTimers(u: UserPresence, now: number, t: PresenceTimers): Us
   next.explicit = e;
   if (e === null) next.explicitAt = null;
   return next;
+}
+
+/** Whether applyTimers at `now` would change anything (mirrors it check by check). */
+function timersDue(u: UserPresence, now: number, t: PresenceTimers): boolean {
+  if (leaseExpired(u, now, t)) return true;
+  for (const id in u.devices) {
+    const d = u.devices[id]!;
+    if (!isLive(d, now, t) || deviceStateAt(d, now, t) !== d.state) return true;
+  }
+  const e = explicitStateAt(u, now, t);
+  return e !== u.explicit || (e === null && u.explicitAt !== null);
 }
 
 // ---------------------------------------------------------------------------------------------
