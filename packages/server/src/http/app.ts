@@ -46,7 +46,7 @@ export async function buildApp(deps: AppDeps, logger: Logger): Promise<FastifyIn
 
   app.addHook("onResponse", (req, reply, done) => {
     // Checked first: building the line costs an object and a split per request, even when dropped.
-    if (req.log.isLevelEnabled("debug")) req.log.debug({ method: req.method, url: req.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
+    if (logger.isLevelEnabled("debug")) req.log.debug({ method: req.method, url: req.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
     done();
   });
 

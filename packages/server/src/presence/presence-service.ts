@@ -27,6 +27,14 @@ import type { PersistedEvent, PresenceHooks } from "./presence-hooks";
 import type { PresenceStore, StoredPresence } from "./presence-store";
 import { PresenceWriter } from "./presence-writer";
 
+/** Rows from syncs and timers are written about this often. */
+const LAZY_WRITE_DELAY_MS = 1000;
+/**
+ * PUT commits start at most this often: a PUT waits up to this long for its commit, and at 100
+ * PUTs a second about three share one (each SQLite commit holds the event loop for its fsync).
+ */
+const MIN_COMMIT_INTERVAL_MS = 25;
+
 /** What GET /presence and /sync present for one user. */
 export interface PresenceView {
   userId: UserId;
@@ -73,7 +81,7 @@ export class PresenceService implements PresenceHooks {
       busyTimeout: c.busy_timeout,
       lastActiveGranularity: c.last_active_granularity,
     };
-    this.writer = new PresenceWriter(deps.store, (err) => deps.log.error({ err }, "presence write failed"));
+    this.writer = new PresenceWriter(deps.store, (err) => deps.log.error({ err }, "presence write failed"), LAZY_WRITE_DELAY_MS, MIN_COMMIT_INTERVAL_MS);
     this.calls =
       c.enabled && c.busy_presence && c.busy_during_calls
         ? new CallTracker(

@@ -76,6 +76,29 @@ describe("PresenceWriter", () => {
     assert.equal(errors.length, 1);
   });
 
+  it("starts commits at most once per interval, so a stream of PUTs shares them; flush does not wait", async () => {
+    const batches: string[][] = [];
+    const store: PresenceStore = { loadAll: async () => [], saveMany: async (rows) => void batches.push(rows.map((r) => r.userId)) };
+    const w = new PresenceWriter(store, () => {}, 60_000, 80);
+    const started = performance.now();
+    await w.durable("@a:t" as UserId, () => row("@a:t"));
+    assert.deepEqual(batches, [["@a:t"]], "the first commit starts at once");
+    const b = w.durable("@b:t" as UserId, () => row("@b:t"));
+    await new Promise((r) => setTimeout(r, 10));
+    const c = w.durable("@c:t" as UserId, () => row("@c:t"));
+    assert.equal(batches.length, 1, "the next waits for the interval");
+    await Promise.all([b, c]);
+    assert.deepEqual(batches[1], ["@b:t", "@c:t"], "and then carries both");
+    assert.ok(performance.now() - started >= 75, "not before the interval");
+    const before = performance.now();
+    const d = w.durable("@d:t" as UserId, () => row("@d:t"));
+    await w.flush();
+    await d;
+    assert.ok(performance.now() - before < 70, "flush commits at once");
+    assert.deepEqual(batches[2], ["@d:t"]);
+    await w.close();
+  });
+
   it("flush writes lazy rows without waiting for the delay", async () => {
     const saved: string[] = [];
     const w = new PresenceWriter({ loadAll: async () => [], saveMany: async (rows) => void saved.push(...rows.map((r) => r.userId)) }, () => {}, 60_000);

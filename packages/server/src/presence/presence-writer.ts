@@ -7,18 +7,23 @@ import type { PresenceStore, StoredPresence } from "./presence-store";
  * along in the next transaction, or in a flush every `lazyDelayMs`; after a crash those are
  * re-derived from what devices do next. At most one transaction is in flight; everything that
  * arrives meanwhile goes into the next one, so N concurrent PUTs cost about one commit.
+ * Commits start at most once per `minCommitIntervalMs`: a SQLite commit blocks the event loop for
+ * its fsync, and under a stream of PUTs a short wait lets several share one.
  */
 export class PresenceWriter {
   private pending = new Map<UserId, () => StoredPresence>();
   private waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   private inFlight: Promise<void> | null = null;
   private lazyTimer: ReturnType<typeof setTimeout> | null = null;
+  private commitTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastCommitAt = Number.NEGATIVE_INFINITY;
   private closed = false;
 
   constructor(
     private readonly store: PresenceStore,
     private readonly onError: (err: unknown) => void,
     private readonly lazyDelayMs = 1000,
+    private readonly minCommitIntervalMs = 0,
   ) {}
 
   /** Resolves once a row for this user, built at commit time, is committed. */
@@ -44,7 +49,7 @@ export class PresenceWriter {
   /** Writes everything pending and waits for it (shutdown, tests). */
   async flush(): Promise<void> {
     while (this.inFlight || this.pending.size > 0) {
-      if (!this.inFlight) this.kick();
+      if (!this.inFlight) this.kick(true);
       await this.inFlight?.catch(() => {});
     }
   }
@@ -52,12 +57,24 @@ export class PresenceWriter {
   async close(): Promise<void> {
     this.closed = true;
     if (this.lazyTimer) clearTimeout(this.lazyTimer);
+    if (this.commitTimer) clearTimeout(this.commitTimer);
     this.lazyTimer = null;
+    this.commitTimer = null;
     await this.flush();
   }
 
-  private kick(): void {
+  /** Starts a commit of everything pending, unless one is in flight or (unless forced) the last began too recently. */
+  private kick(force = false): void {
     if (this.inFlight || this.pending.size === 0) return;
+    const wait = this.lastCommitAt + this.minCommitIntervalMs - performance.now();
+    if (wait > 0 && !force) {
+      this.commitTimer ??= setTimeout(() => {
+        this.commitTimer = null;
+        this.kick();
+      }, wait);
+      return;
+    }
+    this.lastCommitAt = performance.now();
     const batch = [...this.pending.values()].map((build) => build());
     const waiters = this.waiters;
     this.pending = new Map();
