@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { createRoom, createTestServer, registerUser, type TestServer, type TestUser } from "./support";
 
@@ -215,6 +217,21 @@ describe("/sync over HTTP", () => {
       assert.notEqual(r.body.next_batch, since);
       assert.equal(t.server.deps.notifier.epoch(carol.userId), carolEpoch, "carol is in no shared room");
     }
+  });
+
+  it("a client that hangs up ends its long-poll on the server at once", async () => {
+    const since = (await sync(carol)).next_batch;
+    await t.server.app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = t.server.app.server.address() as AddressInfo;
+    const before = t.server.deps.notifier.waiting();
+    const req = httpRequest({ host: "127.0.0.1", port, path: `${V3}/sync?since=${since}&timeout=60000`, headers: { authorization: `Bearer ${carol.token}` } });
+    req.on("error", () => {});
+    req.end();
+    while (t.server.deps.notifier.waiting() === before) await new Promise((r) => setTimeout(r, 5));
+    req.destroy();
+    const deadline = Date.now() + 5000;
+    while (t.server.deps.notifier.waiting() > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(t.server.deps.notifier.waiting(), before, "the server stopped waiting well before the 60 s timeout");
   });
 
   it("a long-poll with nothing new times out empty with the same token", async () => {

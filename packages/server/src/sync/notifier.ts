@@ -1,10 +1,41 @@
 import type { RoomId, UserId } from "@axon/protocol";
 import type { MembershipIndex } from "../rooms/membership-index";
-import type { Hangup } from "./hangup";
+import type { Hangup, HangupListener } from "./hangup";
 
-interface Waiter {
-  resolve: (woken: boolean) => void;
-  cancel: () => void;
+/**
+ * One waiting long-poll. A class rather than closures: this runs for every /sync, and each named
+ * closure made per call costs a `__name` call under tsx.
+ */
+class Waiter implements HangupListener {
+  private readonly timer: ReturnType<typeof setTimeout>;
+
+  constructor(
+    private readonly all: Map<UserId, Set<Waiter>>,
+    private readonly userId: UserId,
+    private readonly resolve: (woken: boolean) => void,
+    private readonly hangup: Hangup | undefined,
+    ms: number,
+  ) {
+    this.timer = setTimeout(timedOut, ms, this);
+    hangup?.listen(this);
+  }
+
+  finish(woken: boolean): void {
+    clearTimeout(this.timer);
+    this.hangup?.listen(null);
+    const set = this.all.get(this.userId);
+    set?.delete(this);
+    if (set?.size === 0) this.all.delete(this.userId);
+    this.resolve(woken);
+  }
+
+  onHangup(): void {
+    this.finish(false);
+  }
+}
+
+function timedOut(w: Waiter): void {
+  w.finish(false);
 }
 
 /**
@@ -30,19 +61,7 @@ export class Notifier {
     return new Promise((resolve) => {
       let set = this.waiters.get(userId);
       if (!set) this.waiters.set(userId, (set = new Set()));
-      const done = (woken: boolean) => {
-        clearTimeout(timer);
-        hangup?.listen(null);
-        const s = this.waiters.get(userId);
-        s?.delete(waiter);
-        if (s?.size === 0) this.waiters.delete(userId);
-        resolve(woken);
-      };
-      const onAbort = () => done(false);
-      const waiter: Waiter = { resolve: done, cancel: onAbort };
-      const timer = setTimeout(() => done(false), ms);
-      hangup?.listen(onAbort);
-      set.add(waiter);
+      set.add(new Waiter(this.waiters, userId, resolve, hangup, ms));
     });
   }
 
@@ -51,7 +70,7 @@ export class Notifier {
     for (const u of userIds) {
       this.epochs.set(u, this.epoch(u) + 1);
       const set = this.waiters.get(u);
-      if (set) for (const w of [...set]) w.resolve(true);
+      if (set) for (const w of [...set]) w.finish(true);
     }
   }
 

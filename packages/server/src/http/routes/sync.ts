@@ -32,19 +32,15 @@ export const syncRoutes =
       const since = queryString(req, "since");
       const timeoutMs = timeoutOf(req);
       // The response's close before it was sent means the client went away: end the long-poll.
+      // (The listener goes with the response; one after the answer was sent finds writableEnded.)
       const hangup = new Hangup();
-      const onClose = () => {
+      reply.raw.once("close", () => {
         if (!reply.raw.writableEnded) hangup.fire();
-      };
-      reply.raw.on("close", onClose);
-      try {
-        return await sync.sync(
-          { userId: who.userId, deviceId: who.deviceId, filter, fullState: fullState === "true" },
-          { since: since === undefined || since === "" ? null : since, timeoutMs, setPresence: presence as SetPresence, hangup },
-        );
-      } finally {
-        reply.raw.off("close", onClose);
-      }
+      });
+      return sync.sync(
+        { userId: who.userId, deviceId: who.deviceId, filter, fullState: fullState === "true" },
+        { since: since === undefined || since === "" ? null : since, timeoutMs, setPresence: presence as SetPresence, hangup },
+      );
     });
 
     const owner = async (req: FastifyRequest): Promise<Requester> => {
