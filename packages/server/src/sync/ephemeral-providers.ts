@@ -25,7 +25,7 @@ export class TypingProvider implements StreamProvider {
   }
 
   fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): boolean {
-    if (from !== null && !this.positions.changedSince(req.userId, from)) return false;
+    if (!this.positions.changedSince(req.userId, from)) return false;
     const f = req.filter.room?.ephemeral;
     if (f && !eventMatches(f, { type: "m.typing", sender: "" })) return false;
     let any = false;
@@ -62,7 +62,7 @@ export class ReceiptsProvider implements StreamProvider {
   }
 
   fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): boolean | Promise<boolean> {
-    if (from !== null && !this.positions.changedSince(req.userId, from)) return false;
+    if (!this.positions.changedSince(req.userId, from)) return false;
     return this.fillReceipts(req, from, to, res);
   }
 
@@ -106,7 +106,7 @@ export class AccountDataProvider implements StreamProvider {
   }
 
   fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): boolean | Promise<boolean> {
-    if (from !== null && !this.positions.changedSince(req.userId, from)) return false;
+    if (!this.positions.changedSince(req.userId, from)) return false;
     return this.fillAccountData(req, from, to, res);
   }
 

@@ -39,7 +39,7 @@ export class RoomEventsProvider implements StreamProvider {
   }
 
   fill(req: SyncRequest, from: number | null, to: number, res: SyncResponse): boolean | Promise<boolean> {
-    if (from !== null && !req.fullState && !this.positions.changedSince(req.userId, from)) return false;
+    if (!req.fullState && !this.positions.changedSince(req.userId, from)) return false;
     return this.fillRooms(req, from, to, res);
   }
 

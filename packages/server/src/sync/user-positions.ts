@@ -18,7 +18,8 @@ export class UserPositions {
     for (const u of users) this.last.set(u, position);
   }
 
-  changedSince(userId: UserId, from: number): boolean {
-    return (this.last.get(userId) ?? this.floor) > from;
+  /** Whether anything for the user may be newer than `from`; an initial sync (`from` null) always may. */
+  changedSince(userId: UserId, from: number | null): boolean {
+    return from === null || (this.last.get(userId) ?? this.floor) > from;
   }
 }
