@@ -1,5 +1,5 @@
 // The floor: a bare node:http server doing the same HTTP exchanges as a homeserver under the
-// fanout scenario with no logic (no storage, no auth, no filters). What the generator and the
+// fanout and storm scenarios with no logic (no storage, no auth, no filters). What the generator and the
 // kernel cost alone; Axon's figures are read against it. Run by `npm run bench -- ... --server floor`.
 import http from "node:http";
 
@@ -8,6 +8,8 @@ const members = new Map<string, Set<string>>();
 const roomsOf = new Map<string, Set<string>>();
 const pending = new Map<string, Map<string, string>>();
 const waiters = new Map<string, () => void>();
+/** Users a sync with set_presence=online has made online (storm). */
+const online = new Set<string>();
 let rooms = 0;
 let batch = 0;
 
@@ -26,6 +28,19 @@ function send(res: http.ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Queues `user`'s new state for everyone sharing a room with them (and themselves) and wakes them. */
+function announce(user: string, state: string) {
+  const audience = new Set([user]);
+  for (const r of roomsOf.get(user) ?? []) for (const m of members.get(r) ?? []) audience.add(m);
+  for (const m of audience) {
+    let p = pending.get(m);
+    if (!p) pending.set(m, (p = new Map()));
+    p.delete(user);
+    p.set(user, state);
+    waiters.get(m)?.();
+  }
 }
 
 function presenceBody(user: string) {
@@ -57,20 +72,15 @@ http
         return send(res, 200, {});
       }
       if (path.startsWith("/presence/")) {
-        const state = (JSON.parse(Buffer.concat(chunks).toString()) as { presence: string }).presence;
-        const audience = new Set([user]);
-        for (const r of roomsOf.get(user) ?? []) for (const m of members.get(r) ?? []) audience.add(m);
-        for (const m of audience) {
-          let p = pending.get(m);
-          if (!p) pending.set(m, (p = new Map()));
-          p.delete(user);
-          p.set(user, state);
-          waiters.get(m)?.();
-        }
+        announce(user, (JSON.parse(Buffer.concat(chunks).toString()) as { presence: string }).presence);
         return send(res, 200, {});
       }
       if (path === "/sync") {
         const since = url.searchParams.get("since");
+        if ((url.searchParams.get("set_presence") ?? "online") === "online" && !online.has(user)) {
+          online.add(user);
+          announce(user, "online");
+        }
         if (!since) return send(res, 200, { next_batch: String(++batch), presence: { events: [] } });
         if (pending.has(user)) return send(res, 200, presenceBody(user));
         const timer = setTimeout(() => done(), Number(url.searchParams.get("timeout") ?? 0));
