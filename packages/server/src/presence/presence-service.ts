@@ -14,6 +14,7 @@ import {
   applySyncEnd,
   applySyncStart,
   applyTimers,
+  earliestCandidate,
   effectiveState,
   emptyUser,
   nextDeadline,
@@ -256,9 +257,12 @@ export class PresenceService implements PresenceHooks {
 
   /** One timer per user at most; an earlier deadline replaces a later timer, a later one waits for it to fire. */
   private schedule(userId: UserId, u: UserPresence): void {
+    const existing = this.timers.get(userId);
+    // Usually the timer already set comes first: then no state needs evaluating.
+    const earliest = earliestCandidate(u, this.timing);
+    if (earliest === null || (existing && existing.at <= earliest)) return;
     const at = nextDeadline(u, this.timing);
     if (at === null) return;
-    const existing = this.timers.get(userId);
     if (existing && existing.at <= at) return;
     existing?.cancel();
     const cancel = this.deps.clock.setTimer(Math.max(0, at - this.deps.clock.now()), () => {

@@ -10,6 +10,7 @@ import {
   applySyncEnd,
   applySyncStart,
   applyTimers,
+  earliestCandidate,
   materializeTimers,
   currentlyActive,
   effectiveState,
@@ -89,6 +90,8 @@ function run(c: Case): void {
         assert.deepEqual(applyTimers(u, x, T), materializeTimers(u, x, T), `${where}: applyTimers at ${x}`);
       }
       if (s.deadline !== undefined) assert.equal(d, s.deadline, `${where}: nextDeadline`);
+      const earliest = earliestCandidate(timed, T);
+      if (d !== null) assert.ok(earliest !== null && earliest <= d, `${where}: earliestCandidate ${earliest} after the deadline ${d}`);
       const change = firstChange(timed, s.at);
       if (d === null) assert.equal(change, null, `${where}: state changes at ${change} but no deadline`);
       else {

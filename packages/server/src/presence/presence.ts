@@ -139,7 +139,8 @@ export function isLive(d: DevicePresence, now: number, t: PresenceTimers): boole
 }
 
 function anyLiveDevice(u: UserPresence, now: number, t: PresenceTimers): boolean {
-  return Object.values(u.devices).some((d) => isLive(d, now, t));
+  for (const id in u.devices) if (isLive(u.devices[id]!, now, t)) return true;
+  return false;
 }
 
 /** A device's state at `now` with idle applied: online becomes unavailable exactly at lastActiveAt + idleTimeout. */
@@ -363,7 +364,8 @@ function timersDue(u: UserPresence, now: number, t: PresenceTimers): boolean {
 export function effectiveState(u: UserPresence, now: number, t: PresenceTimers): PresenceState {
   if (u.busy && !leaseExpired(u, now, t)) return "busy";
   let best: DeviceState = "offline";
-  for (const d of Object.values(u.devices)) {
+  for (const id in u.devices) {
+    const d = u.devices[id]!;
     if (isLive(d, now, t)) best = higher(best, deviceStateAt(d, now, t));
   }
   const e = explicitStateAt(u, now, t);
@@ -379,37 +381,56 @@ export function effectiveState(u: UserPresence, now: number, t: PresenceTimers):
  * past is returned as is (the caller then fires at once).
  */
 export function nextDeadline(u: UserPresence, t: PresenceTimers): number | null {
-  const candidates = new Set<number>();
-  let allIdle = true;
-  let lastGone = Number.NEGATIVE_INFINITY;
-  for (const d of Object.values(u.devices)) {
-    if (d.syncsInFlight === 0) {
-      const gone = d.lastSyncAt + t.syncTimeout;
-      candidates.add(gone);
-      lastGone = Math.max(lastGone, gone);
-    } else {
-      allIdle = false;
-    }
-    if (d.state === "online") candidates.add(d.lastActiveAt + t.idleTimeout);
-  }
-  if (u.explicit !== null) {
-    const since = u.explicitAt ?? u.lastActiveAt;
-    if (since !== null) candidates.add(since + t.syncTimeout);
-    if (u.explicit === "online" && u.lastActiveAt !== null) candidates.add(u.lastActiveAt + t.idleTimeout);
-  }
-  let lease: number | null = null;
-  if ((u.busy || u.activeCalls > 0) && allIdle) {
-    lease = Math.max(u.lastActiveAt === null ? Number.NEGATIVE_INFINITY : u.lastActiveAt + t.busyTimeout, lastGone);
-    if (Number.isFinite(lease)) candidates.add(lease);
-    else lease = null;
-  }
-  const sorted = [...candidates].sort((a, b) => a - b);
-  for (const [i, c] of sorted.entries()) {
-    const before = effectiveState(u, i === 0 ? c - 1 : (sorted[i - 1] as number), t);
+  const { times, lease } = deadlineCandidates(u, t);
+  times.sort((a, b) => a - b);
+  for (let i = 0; i < times.length; i++) {
+    const c = times[i]!;
+    if (i > 0 && c === times[i - 1]) continue;
+    const before = effectiveState(u, i === 0 ? c - 1 : times[i - 1]!, t);
     if (effectiveState(u, c, t) !== before) return c;
     if (c === lease && u.activeCalls > 0) return c;
   }
   return null;
+}
+
+/**
+ * A lower bound of nextDeadline, without evaluating any state: the earliest candidate, or null
+ * when there is none (then nextDeadline is null too). When it is no earlier than a timer already
+ * set, that timer comes first whatever nextDeadline says, so the caller can skip it.
+ */
+export function earliestCandidate(u: UserPresence, t: PresenceTimers): number | null {
+  const { times } = deadlineCandidates(u, t);
+  return times.length === 0 ? null : Math.min(...times);
+}
+
+/** Every timer deadline of `u` (possibly repeated), and the busy lease's if it runs. */
+function deadlineCandidates(u: UserPresence, t: PresenceTimers): { times: number[]; lease: number | null } {
+  const times: number[] = [];
+  let allIdle = true;
+  let lastGone = Number.NEGATIVE_INFINITY;
+  for (const id in u.devices) {
+    const d = u.devices[id]!;
+    if (d.syncsInFlight === 0) {
+      const gone = d.lastSyncAt + t.syncTimeout;
+      times.push(gone);
+      lastGone = Math.max(lastGone, gone);
+    } else {
+      allIdle = false;
+    }
+    if (d.state === "online") times.push(d.lastActiveAt + t.idleTimeout);
+  }
+  if (u.explicit !== null) {
+    const since = u.explicitAt ?? u.lastActiveAt;
+    if (since !== null) times.push(since + t.syncTimeout);
+    if (u.explicit === "online" && u.lastActiveAt !== null) times.push(u.lastActiveAt + t.idleTimeout);
+  }
+  let lease: number | null = null;
+  if ((u.busy || u.activeCalls > 0) && allIdle) {
+    lease = Math.max(u.lastActiveAt === null ? Number.NEGATIVE_INFINITY : u.lastActiveAt + t.busyTimeout, lastGone);
+    if (Number.isFinite(lease)) times.push(lease);
+    else lease = null;
+  }
+  return { times, lease };
 }
 
 /** currently_active: only while online and last active less than lastActiveGranularity ago. */
