@@ -8,6 +8,7 @@ import { SqlRoomStore } from "./storage/sql-room-store";
 import { AccountDataProvider, ReceiptsProvider, TypingProvider } from "./sync/ephemeral-providers";
 import type { Notifier } from "./sync/notifier";
 import { RoomEventsProvider } from "./sync/room-events-provider";
+import { RecentEvents } from "./rooms/recent-events";
 import type { StreamProvider } from "./sync/stream-provider";
 import { FilterService } from "./sync/sync-filter";
 import { AccountDataService } from "./rooms/account-data-service";
@@ -47,7 +48,7 @@ export async function createRoomServices(d: {
   const typing = new TypingService(d.membership, d.notifier, d.clock, d.hooks);
   const receipts = new ReceiptService(new SqlReceiptStore(d.db), rooms, d.membership, d.notifier, d.clock, d.hooks);
   const accountData = new AccountDataService(new SqlAccountDataStore(d.db), d.notifier);
-  const events = new RoomEventsProvider(store, writer, d.membership, d.clock);
+  const events = new RoomEventsProvider(store, writer, new RecentEvents(store, writer), d.membership, d.clock);
   const receiptsProvider = new ReceiptsProvider(receipts, d.membership);
   const accountDataProvider = new AccountDataProvider(accountData, d.membership);
   await writer.start();

@@ -3,6 +3,7 @@ import type { Clock } from "../clock";
 import type { MembershipIndex } from "../rooms/membership-index";
 import { clientEvent, strippedEvent, type RoomEvent } from "../rooms/room-event";
 import { eventMatches } from "../rooms/room-service";
+import type { RecentEvents } from "../rooms/recent-events";
 import type { MembershipRecord, RoomStore } from "../rooms/room-store";
 import { roomToken } from "../rooms/room-token";
 import type { RoomState, RoomWriter } from "../rooms/room-writer";
@@ -23,6 +24,7 @@ export class RoomEventsProvider implements StreamProvider {
   constructor(
     private readonly store: RoomStore,
     private readonly writer: RoomWriter,
+    private readonly recent: RecentEvents,
     private readonly membership: MembershipIndex,
     private readonly clock: Clock,
   ) {
@@ -92,7 +94,7 @@ export class RoomEventsProvider implements StreamProvider {
 
   /** A room in full: the latest `limit` events up to `upTo`, and the state before them. */
   private async wholeRoom(req: SyncRequest, kind: "join" | "leave", roomId: RoomId, upTo: number, limit: number, res: SyncResponse): Promise<void> {
-    const events = await this.store.roomEvents(roomId, { from: upTo, dir: "b", limit: limit + 1 });
+    const events = await this.recent.latest(roomId, upTo, limit + 1);
     const limited = events.length > limit;
     this.putRoom(req, kind, roomId, events.slice(0, limit).reverse(), limited, await this.writer.state(roomId), upTo, res);
   }
