@@ -66,8 +66,6 @@ export class PresenceService implements PresenceHooks {
   /** lastActiveAt as last persisted: activity alone is written only when it moved by a granularity. */
   private readonly persistedActive = new Map<UserId, number | null>();
   private readonly timers = new Map<UserId, { at: number; cancel: () => void }>();
-  /** Syncs in flight that count for presence, per user and device (set_presence=offline ones do not). */
-  private readonly counted = new Map<string, number>();
   // Real time, not the injected clock: the seed only has to exceed positions issued before a restart.
   readonly feed = new PresenceFeed(Date.now());
   private readonly writer: PresenceWriter;
@@ -165,17 +163,12 @@ export class PresenceService implements PresenceHooks {
   syncStarted(userId: UserId, deviceId: DeviceId, setPresence: DeviceState): void {
     // A set_presence=offline sync does not touch presence at all, so its end must not either.
     if (!this.enabled || setPresence === "offline") return;
-    const key = `${userId}\u0000${deviceId}`;
-    this.counted.set(key, (this.counted.get(key) ?? 0) + 1);
     this.change(userId, (u, now) => applySyncStart(u, deviceId, setPresence, now));
   }
 
-  syncEnded(userId: UserId, deviceId: DeviceId): void {
-    const key = `${userId}\u0000${deviceId}`;
-    const n = this.counted.get(key);
-    if (!this.enabled || !n) return;
-    if (n === 1) this.counted.delete(key);
-    else this.counted.set(key, n - 1);
+  syncEnded(userId: UserId, deviceId: DeviceId, setPresence: DeviceState): void {
+    // A device removed meanwhile has no sync in flight left to end: applySyncEnd ignores it.
+    if (!this.enabled || setPresence === "offline") return;
     this.change(userId, (u, now) => applySyncEnd(u, deviceId, now));
   }
 

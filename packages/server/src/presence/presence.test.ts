@@ -53,8 +53,17 @@ interface Case {
   steps: Step[];
 }
 
+/** Freezes objects and the Maps in them (whose set, delete and clear then throw), all the way down. */
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === "object" && !Object.isFrozen(o)) {
+    if (o instanceof Map) {
+      const refuse = () => {
+        throw new TypeError("frozen Map");
+      };
+      // Not enumerable, so that deepEqual still compares the Map by its entries alone.
+      for (const m of ["set", "delete", "clear"]) Object.defineProperty(o, m, { value: refuse, enumerable: false });
+      for (const v of o.values()) deepFreeze(v);
+    }
     Object.freeze(o);
     for (const v of Object.values(o)) deepFreeze(v);
   }
@@ -133,7 +142,7 @@ const cases: Case[] = [
       { at: 110, syncEnd: true },
       { at: 110, expect: "online", deadline: 140 },
       { at: 139, expect: "online" },
-      { at: 140, expect: "offline", deadline: null, fields: { devices: {} } },
+      { at: 140, expect: "offline", deadline: null, fields: { devices: new Map() } },
     ],
   },
   {
@@ -147,10 +156,10 @@ const cases: Case[] = [
     name: "sync with set_presence offline touches nothing",
     steps: [
       { at: 100, sync: "offline" },
-      { at: 100, expect: "offline", deadline: null, fields: { devices: {}, lastActiveAt: null } },
+      { at: 100, expect: "offline", deadline: null, fields: { devices: new Map(), lastActiveAt: null } },
       { at: 200, syncStart: "offline" },
       { at: 200, syncEnd: true },
-      { at: 200, expect: "offline", fields: { devices: {} } },
+      { at: 200, expect: "offline", fields: { devices: new Map() } },
     ],
   },
   {
@@ -166,7 +175,7 @@ const cases: Case[] = [
     name: "a stray sync end changes nothing",
     steps: [
       { at: 100, syncEnd: true },
-      { at: 100, expect: "offline", fields: { devices: {} } },
+      { at: 100, expect: "offline", fields: { devices: new Map() } },
     ],
   },
   {
@@ -207,7 +216,7 @@ const cases: Case[] = [
     name: "activity from a device that is not present only bumps last active",
     steps: [
       { at: 10, activity: true, device: "BOT" },
-      { at: 10, expect: "offline", deadline: null, fields: { lastActiveAt: 10, devices: {} } },
+      { at: 10, expect: "offline", deadline: null, fields: { lastActiveAt: 10, devices: new Map() } },
     ],
   },
   // --- explicit states
@@ -342,7 +351,7 @@ const cases: Case[] = [
       { at: 30, expect: "unavailable", deadline: null },
       { at: 100, syncEnd: true, device: "PHONE" },
       { at: 129, expect: "unavailable", deadline: 130 },
-      { at: 130, expect: "offline", fields: { devices: {} } },
+      { at: 130, expect: "offline", fields: { devices: new Map() } },
     ],
   },
   {
@@ -625,7 +634,7 @@ describe("presence rules", () => {
 
   it("emptyUser returns a fresh object each time", () => {
     const a = emptyUser();
-    a.devices.X = { state: "online", syncsInFlight: 1, lastSyncAt: 0, lastActiveAt: 0 };
-    assert.deepEqual(emptyUser().devices, {});
+    a.devices.set("X", { state: "online", syncsInFlight: 1, lastSyncAt: 0, lastActiveAt: 0 });
+    assert.deepEqual(emptyUser().devices, new Map());
   });
 });

@@ -36,8 +36,8 @@ export interface DevicePresence {
 }
 
 export interface UserPresence {
-  /** By device id. */
-  devices: Record<string, DevicePresence>;
+  /** By device id (a Map: ids come from clients, and copying one is cheap). */
+  devices: Map<string, DevicePresence>;
   /** Set by an explicit busy PUT; cleared by an explicit PUT of another state, the busy lease, or the end of the call that started it. */
   busy: boolean;
   /** Busy came from a call (not chosen explicitly). */
@@ -70,7 +70,7 @@ export interface UserPresence {
 }
 
 export const emptyUser = (): UserPresence => ({
-  devices: {},
+  devices: new Map(),
   busy: false,
   busyFromCall: false,
   activeCalls: 0,
@@ -121,15 +121,15 @@ const later = (a: number | null, b: number): number => (a === null ? b : Math.ma
  * sync start and end was the largest cost of the online-sync path.)
  */
 function clone(u: UserPresence): UserPresence {
-  return { ...u, devices: { ...u.devices } };
+  return { ...u, devices: new Map(u.devices) };
 }
 
 /** `next`'s own copy of a device record, safe to change; undefined when there is none. */
 function ownDevice(next: UserPresence, deviceId: string): DevicePresence | undefined {
-  const d = next.devices[deviceId];
+  const d = next.devices.get(deviceId);
   if (!d) return undefined;
   const own = { ...d };
-  next.devices[deviceId] = own;
+  next.devices.set(deviceId, own);
   return own;
 }
 
@@ -139,7 +139,7 @@ export function isLive(d: DevicePresence, now: number, t: PresenceTimers): boole
 }
 
 function anyLiveDevice(u: UserPresence, now: number, t: PresenceTimers): boolean {
-  for (const id in u.devices) if (isLive(u.devices[id]!, now, t)) return true;
+  for (const d of u.devices.values()) if (isLive(d, now, t)) return true;
   return false;
 }
 
@@ -196,7 +196,7 @@ export function applyPut(u: UserPresence, deviceId: string, state: PresenceState
     d.state = state;
   }
   next.busyFromCall = false;
-  next.devices[deviceId] = d;
+  next.devices.set(deviceId, d);
   next.explicit = null;
   next.explicitAt = null;
   if (next.activeCalls > 0) next.choseDuringCall = true;
@@ -220,7 +220,7 @@ export function applySyncStart(u: UserPresence, deviceId: string, setPresence: D
     d.lastActiveAt = Math.max(d.lastActiveAt, now);
     next.lastActiveAt = later(u.lastActiveAt, now);
   }
-  next.devices[deviceId] = d;
+  next.devices.set(deviceId, d);
   next.explicit = null;
   next.explicitAt = null;
   return next;
@@ -229,7 +229,7 @@ export function applySyncStart(u: UserPresence, deviceId: string, setPresence: D
 /** A /sync started with applySyncStart ends; a stray end (no sync in flight) changes nothing. */
 export function applySyncEnd(u: UserPresence, deviceId: string, now: number): UserPresence {
   const next = clone(u);
-  if (!next.devices[deviceId]?.syncsInFlight) return next;
+  if (!next.devices.get(deviceId)?.syncsInFlight) return next;
   const d = ownDevice(next, deviceId) as DevicePresence;
   d.syncsInFlight -= 1;
   d.lastSyncAt = Math.max(d.lastSyncAt, now);
@@ -259,7 +259,7 @@ export function applyActivity(u: UserPresence, deviceId: string, now: number): U
 /** The device was deleted or logged out: it stops counting at once. */
 export function applyDeviceRemoved(u: UserPresence, deviceId: string): UserPresence {
   const next = clone(u);
-  delete next.devices[deviceId];
+  next.devices.delete(deviceId);
   return next;
 }
 
@@ -331,9 +331,9 @@ export function materializeTimers(u: UserPresence, now: number, t: PresenceTimer
     next.stateBeforeCall = null;
     next.choseDuringCall = false;
   }
-  const devices: Record<string, DevicePresence> = {};
-  for (const [id, d] of Object.entries(next.devices)) {
-    if (isLive(d, now, t)) devices[id] = { ...d, state: deviceStateAt(d, now, t) };
+  const devices = new Map<string, DevicePresence>();
+  for (const [id, d] of next.devices) {
+    if (isLive(d, now, t)) devices.set(id, { ...d, state: deviceStateAt(d, now, t) });
   }
   next.devices = devices;
   const e = explicitStateAt(u, now, t);
@@ -345,8 +345,7 @@ export function materializeTimers(u: UserPresence, now: number, t: PresenceTimer
 /** Whether applyTimers at `now` would change anything (mirrors it check by check). */
 function timersDue(u: UserPresence, now: number, t: PresenceTimers): boolean {
   if (leaseExpired(u, now, t)) return true;
-  for (const id in u.devices) {
-    const d = u.devices[id]!;
+  for (const d of u.devices.values()) {
     if (!isLive(d, now, t) || deviceStateAt(d, now, t) !== d.state) return true;
   }
   const e = explicitStateAt(u, now, t);
@@ -364,8 +363,7 @@ function timersDue(u: UserPresence, now: number, t: PresenceTimers): boolean {
 export function effectiveState(u: UserPresence, now: number, t: PresenceTimers): PresenceState {
   if (u.busy && !leaseExpired(u, now, t)) return "busy";
   let best: DeviceState = "offline";
-  for (const id in u.devices) {
-    const d = u.devices[id]!;
+  for (const d of u.devices.values()) {
     if (isLive(d, now, t)) best = higher(best, deviceStateAt(d, now, t));
   }
   const e = explicitStateAt(u, now, t);
@@ -408,8 +406,7 @@ function deadlineCandidates(u: UserPresence, t: PresenceTimers): { times: number
   const times: number[] = [];
   let allIdle = true;
   let lastGone = Number.NEGATIVE_INFINITY;
-  for (const id in u.devices) {
-    const d = u.devices[id]!;
+  for (const d of u.devices.values()) {
     if (d.syncsInFlight === 0) {
       const gone = d.lastSyncAt + t.syncTimeout;
       times.push(gone);

@@ -30,7 +30,7 @@ function recorder() {
   const calls: string[] = [];
   const hooks: PresenceHooks = {
     syncStarted: (u, d, p) => calls.push(`start ${u} ${d} ${p}`),
-    syncEnded: (u, d) => calls.push(`end ${u} ${d}`),
+    syncEnded: (u, d, p) => calls.push(`end ${u} ${d} ${p}`),
     activity: () => {},
     eventPersisted: () => {},
   };
@@ -64,7 +64,7 @@ describe("SyncService", () => {
     hangup.fire();
     const res = await pending;
     assert.equal(res.next_batch, "s0");
-    assert.deepEqual(calls, [`start ${alice} D unavailable`, `end ${alice} D`]);
+    assert.deepEqual(calls, [`start ${alice} D unavailable`, `end ${alice} D unavailable`]);
     assert.equal(notifier.waiting(), 0);
   });
 

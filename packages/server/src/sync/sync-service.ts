@@ -50,7 +50,7 @@ export class SyncService {
     try {
       return await this.loop(req, from, opts);
     } finally {
-      this.hooks.syncEnded(userId as UserId, deviceId as DeviceId);
+      this.hooks.syncEnded(userId as UserId, deviceId as DeviceId, opts.setPresence);
     }
   }
 
