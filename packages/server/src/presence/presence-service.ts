@@ -19,6 +19,7 @@ import {
   emptyUser,
   nextDeadline,
   restoreUser,
+  syncInPlace,
   type DeviceState,
   type PresenceTimers,
   type UserPresence,
@@ -163,12 +164,14 @@ export class PresenceService implements PresenceHooks {
   syncStarted(userId: UserId, deviceId: DeviceId, setPresence: DeviceState): void {
     // A set_presence=offline sync does not touch presence at all, so its end must not either.
     if (!this.enabled || setPresence === "offline") return;
+    if (setPresence === "online" && this.syncInPlace(userId, deviceId, true)) return;
     this.change(userId, (u, now) => applySyncStart(u, deviceId, setPresence, now));
   }
 
   syncEnded(userId: UserId, deviceId: DeviceId, setPresence: DeviceState): void {
     // A device removed meanwhile has no sync in flight left to end: applySyncEnd ignores it.
     if (!this.enabled || setPresence === "offline") return;
+    if (setPresence === "online" && this.syncInPlace(userId, deviceId, false)) return;
     this.change(userId, (u, now) => applySyncEnd(u, deviceId, now));
   }
 
@@ -227,11 +230,29 @@ export class PresenceService implements PresenceHooks {
     this.schedule(userId, after);
   }
 
+  /**
+   * `change` for the commonest event, a sync of an online device starting or ending (twice per
+   * /sync): done in place when the rules allow (see syncInPlace), so nothing is copied and, the
+   * state being unchanged, nothing is published. False when it does not apply.
+   */
+  private syncInPlace(userId: UserId, deviceId: DeviceId, starting: boolean): boolean {
+    const u = this.users.get(userId);
+    if (u === undefined || !syncInPlace(u, deviceId, starting, this.deps.clock.now(), this.timing)) return false;
+    if (starting && this.activeMoved(userId, u)) this.writer.lazy(userId, () => this.row(userId));
+    this.schedule(userId, u);
+    return true;
+  }
+
   private storedFieldsChanged(userId: UserId, before: UserPresence, after: UserPresence): boolean {
     if (before.busyFromCall !== after.busyFromCall || before.statusMsg !== after.statusMsg) return true;
-    if (after.lastActiveAt === null) return false;
+    return this.activeMoved(userId, after);
+  }
+
+  /** lastActiveAt moved a granularity or more from what was persisted. */
+  private activeMoved(userId: UserId, u: UserPresence): boolean {
+    if (u.lastActiveAt === null) return false;
     const stored = this.persistedActive.get(userId) ?? null;
-    return stored === null || after.lastActiveAt - stored >= this.timing.lastActiveGranularity;
+    return stored === null || u.lastActiveAt - stored >= this.timing.lastActiveGranularity;
   }
 
   /** Publishes to the feed and wakes the audience when state or status changed. */

@@ -18,6 +18,7 @@ import {
   isLive,
   nextDeadline,
   restoreUser,
+  syncInPlace,
   type DeviceState,
   type PresenceTimers,
   type StoredPresence,
@@ -77,6 +78,28 @@ function firstChange(u: UserPresence, from: number): number | null {
   return null;
 }
 
+/** How often syncInPlace took the fast path over all cases (a test below checks that it did). */
+let inPlaceTaken = 0;
+
+/**
+ * The in-place fast path, tried on a copy of `before` wherever a sync of an online device starts
+ * or ends (the service only tries it for set_presence=online): when it applies it must give
+ * exactly the pure transition's result with the state at `at` unchanged; when it declines it
+ * must leave the copy as it was. Returns the pure result.
+ */
+function checkInPlace(where: string, before: UserPresence, pure: UserPresence, setPresence: DeviceState, device: string, starting: boolean, at: number): UserPresence {
+  if (setPresence !== "online") return pure;
+  const copy = structuredClone(before);
+  if (syncInPlace(copy, device, starting, at, T)) {
+    inPlaceTaken++;
+    assert.deepEqual(copy, pure, `${where}: syncInPlace differs from the pure transition`);
+    assert.equal(effectiveState(copy, at, T), effectiveState(before, at, T), `${where}: syncInPlace changed the state`);
+  } else {
+    assert.deepEqual(copy, before, `${where}: syncInPlace declined but changed its input`);
+  }
+  return pure;
+}
+
 /**
  * Runs the steps as the service does (applyTimers before each event), on frozen inputs so that
  * any mutation throws. Each expectation is checked both lazily (effectiveState on the state as
@@ -115,11 +138,16 @@ function run(c: Case): void {
       }
       continue;
     }
+    // The fast path is tried on the state before applyTimers, as the service does.
+    const untimed = u;
     u = deepFreeze(applyTimers(u, s.at, T));
     if ("put" in s) u = applyPut(u, dev(s), s.put, s.msg ?? null, s.at);
-    else if ("syncStart" in s) u = applySyncStart(u, dev(s), s.syncStart, s.at);
-    else if ("syncEnd" in s) u = applySyncEnd(u, dev(s), s.at);
-    else if ("sync" in s) u = applySyncEnd(deepFreeze(applySyncStart(u, dev(s), s.sync, s.at)), dev(s), s.at);
+    else if ("syncStart" in s) u = checkInPlace(where, untimed, applySyncStart(u, dev(s), s.syncStart, s.at), s.syncStart, dev(s), true, s.at);
+    else if ("syncEnd" in s) u = checkInPlace(where, untimed, applySyncEnd(u, dev(s), s.at), "online", dev(s), false, s.at);
+    else if ("sync" in s) {
+      const started = deepFreeze(checkInPlace(where, untimed, applySyncStart(u, dev(s), s.sync, s.at), s.sync, dev(s), true, s.at));
+      u = checkInPlace(where, started, applySyncEnd(started, dev(s), s.at), "online", dev(s), false, s.at);
+    }
     else if ("activity" in s) u = applyActivity(u, dev(s), s.at);
     else if ("removeDevice" in s) u = applyDeviceRemoved(u, s.removeDevice);
     else if ("callJoined" in s) u = applyCallJoined(u, s.at);
@@ -602,6 +630,49 @@ const cases: Case[] = [
 
 describe("presence rules", () => {
   for (const c of cases) it(c.name, () => run(c));
+
+  it("syncInPlace agrees with the pure transitions over random histories", () => {
+    // A small seeded generator (mulberry32), so that a failure replays.
+    let seed = 7;
+    const rand = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+      return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+    };
+    const pick = <V>(xs: readonly V[]): V => xs[Math.floor(rand() * xs.length)]!;
+    const before = inPlaceTaken;
+    for (let run = 0; run < 300; run++) {
+      // Some histories start from a restart's stand-in state.
+      const restoredAs = pick([null, null, "online", "unavailable", "busy"] as const);
+      let u = deepFreeze(restoredAs === null ? emptyUser() : restoreUser({ state: restoredAs, statusMsg: null, lastActiveAt: 0 }, 0));
+      let at = 0;
+      for (let step = 0; step < 40; step++) {
+        // Mostly short gaps (a client re-syncing), sometimes past a timer, rarely a clock stepping back.
+        at += pick([0, 1, 2, 5, 29, 31, 61, 301, 3601, -3]);
+        const device = pick(["A", "A", "B"]);
+        const where = `random history ${run}, step ${step} (at ${at}, device ${device})`;
+        const untimed = u;
+        u = deepFreeze(applyTimers(u, at, T));
+        const kind = pick(["start", "start", "end", "end", "end", "put", "activity", "call", "callLeft"] as const);
+        if (kind === "start") {
+          const sp = pick(["online", "online", "online", "unavailable"] as const);
+          u = checkInPlace(where, untimed, applySyncStart(u, device, sp, at), sp, device, true, at);
+        } else if (kind === "end") u = checkInPlace(where, untimed, applySyncEnd(u, device, at), "online", device, false, at);
+        else if (kind === "put") u = applyPut(u, device, pick(["online", "busy", "unavailable", "offline"] as const), null, at);
+        else if (kind === "activity") u = applyActivity(u, device, at);
+        else if (kind === "call") u = applyCallJoined(u, at);
+        else u = applyCallLeft(u, at);
+        deepFreeze(u);
+      }
+    }
+    assert.ok(inPlaceTaken - before >= 1000, `fast path taken only ${inPlaceTaken - before} times`);
+  });
+
+  it("the cases exercise syncInPlace's fast path, not only its refusals", () => {
+    // Runs after the cases above (node:test keeps their order).
+    assert.ok(inPlaceTaken >= 10, `fast path taken ${inPlaceTaken} times`);
+  });
 
   it("isLive: exactly at the sync timeout the device is gone", () => {
     const d = { state: "online" as const, syncsInFlight: 0, lastSyncAt: 100, lastActiveAt: 100 };

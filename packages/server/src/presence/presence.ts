@@ -237,6 +237,36 @@ export function applySyncEnd(u: UserPresence, deviceId: string, now: number): Us
 }
 
 /**
+ * The hot path of a client that keeps long-polling with set_presence=online: one of its syncs
+ * starts or ends while its device is already online and nothing is due. Then the transition only
+ * moves counters and times forward, the state at `now` stays what it was, and no deadline comes
+ * earlier except the device's own "gone" when its last sync ends. In that case this changes `u`
+ * in place (no copies: this runs twice per /sync) and returns true, with `u` equal to what
+ * applySyncStart or applySyncEnd would have returned; otherwise it changes nothing and returns
+ * false, and the caller takes the general path.
+ *
+ * Only for a caller that owns `u` outright: `u` and its device records must not be shared with
+ * any other copy still in use (device records are shared between a user and the copies the
+ * apply* functions make of it, so the caller keeps only the latest).
+ */
+export function syncInPlace(u: UserPresence, deviceId: string, starting: boolean, now: number, t: PresenceTimers): boolean {
+  const d = u.devices.get(deviceId);
+  if (d === undefined || d.state !== "online" || u.explicit !== null || u.explicitAt !== null) return false;
+  if (!starting && d.syncsInFlight === 0) return false;
+  if (u.lastActiveAt === null || now < d.lastSyncAt || now < d.lastActiveAt || now < u.lastActiveAt) return false;
+  if (timersDue(u, now, t)) return false;
+  if (starting) {
+    d.syncsInFlight += 1;
+    d.lastActiveAt = now;
+    u.lastActiveAt = now;
+  } else {
+    d.syncsInFlight -= 1;
+  }
+  d.lastSyncAt = now;
+  return true;
+}
+
+/**
  * Activity (sending an event, typing, receipts): bumps last active and brings an unavailable
  * device back online; never changes busy, and leaves an explicitly offline device offline
  * ("appear offline" survives sending a message). Decision: activity from a device that is not
