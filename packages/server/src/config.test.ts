@@ -30,7 +30,7 @@ describe("config defaults", () => {
   it("an empty config gives the documented defaults", () => {
     const c = buildConfig({});
     assert.equal(c.server_name, "localhost");
-    assert.deepEqual(c.listen, { host: "127.0.0.1", port: 8008 });
+    assert.deepEqual(c.listen, { host: "127.0.0.1", port: 8008, accept_descriptors: 64 });
     assert.equal(c.public_baseurl, "http://127.0.0.1:8008/");
     assert.equal(c.database.url, "sqlite:./data/axon.db");
     assert.equal(c.registration.enabled, false);
@@ -102,6 +102,7 @@ describe("config validation names the key", () => {
   it("wrong type for a boolean", () => rejects({ registration: { enabled: "yes" } }, "registration.enabled"));
   it("a block that is not a mapping", () => rejects({ presence: 3 }, "presence"));
   it("port out of range", () => rejects({ listen: { port: 70000 } }, "listen.port"));
+  it("no accept descriptor at all", () => rejects({ listen: { accept_descriptors: 0 } }, "listen.accept_descriptors"));
   it("bad database url", () => rejects({ database: { url: "mysql://x" } }, "database.url"));
   it("bad log level", () => rejects({ log: { level: "loud" } }, "log.level"));
   it("bad server name", () => rejects({ server_name: "not a host" }, "server_name"));

@@ -33,6 +33,11 @@ export const configSchema = z
       .object({
         host: z.string().min(1).default("127.0.0.1"),
         port: z.number().int().min(0).max(65535).default(8008),
+        /**
+         * Descriptors of the listening socket: libuv accepts one connection per event-loop turn on
+         * each, so more of them let a busy server take in more new connections a second.
+         */
+        accept_descriptors: z.number().int().min(1).max(1024).default(64),
       })
       .strict()
       .prefault({}),

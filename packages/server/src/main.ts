@@ -1,9 +1,11 @@
 import type { FastifyInstance } from "fastify";
+import type { Server as NetServer } from "node:net";
 import type { Logger } from "pino";
 import { AccountService } from "./accounts/account-service";
 import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config";
 import { buildApp } from "./http/app";
+import { addListenerCopies, closeListenerCopies } from "./http/listener-copies";
 import type { AppDeps } from "./http/deps";
 import { createLogger } from "./log";
 import { PresenceService } from "./presence/presence-service";
@@ -25,6 +27,13 @@ export interface RunningServer {
   listen(): Promise<string>;
   close(): Promise<void>;
 }
+
+/**
+ * The kernel's accept queue per listening socket (capped by net.core.somaxconn). Node's default,
+ * 511, overflowed when thousands of clients connected while the event loop was busy (bench storm:
+ * connections dropped after minutes of SYN retries).
+ */
+const BACKLOG = 4096;
 
 export interface ServerOptions {
   clock?: Clock;
@@ -58,15 +67,16 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, sync, rooms, typing, receipts, accountData, filters };
   const app = await buildApp(deps, logger);
 
+  let copies: NetServer[] = [];
   const server: RunningServer = {
     app,
     deps,
     database,
     url: "",
     async listen() {
-      // Node's default accept queue (511) overflows when thousands of clients connect while the
-      // event loop is busy (bench storm: dropped connections); the kernel caps it at somaxconn.
-      await app.listen({ host: config.listen.host, port: config.listen.port, backlog: 4096 });
+      await app.listen({ host: config.listen.host, port: config.listen.port, backlog: BACKLOG });
+      const extra = config.listen.accept_descriptors - 1;
+      copies = await addListenerCopies(app.server, extra, BACKLOG, (err) => logger.error({ err }, "accept failed"));
       const addr = app.server.address();
       const port = typeof addr === "object" && addr ? addr.port : config.listen.port;
       const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
@@ -74,6 +84,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       return server.url;
     },
     async close() {
+      closeListenerCopies(copies);
       await app.close();
       await presence.close();
       await database.close();
