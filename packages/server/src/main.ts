@@ -76,7 +76,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     async listen() {
       await app.listen({ host: config.listen.host, port: config.listen.port, backlog: BACKLOG });
       const extra = config.listen.accept_descriptors - 1;
-      copies = await addListenerCopies(app.server, extra, BACKLOG, (err) => logger.error({ err }, "accept failed"));
+      try {
+        copies = await addListenerCopies(app.server, extra, BACKLOG, (err) => logger.error({ err }, "accept failed"));
+      } catch (err) {
+        // Only a busy server's intake depends on the copies: serve with the one descriptor.
+        logger.warn({ err }, "could not add listening descriptors; accepting through one");
+      }
       const addr = app.server.address();
       const port = typeof addr === "object" && addr ? addr.port : config.listen.port;
       const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
