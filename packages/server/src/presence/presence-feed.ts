@@ -79,6 +79,8 @@ export class PresenceFeed {
       if (entries[mid]!.pos <= from) lo = mid + 1;
       else hi = mid;
     }
+    // Nothing new (every long-poll's first look): no map, no copy.
+    if (lo >= entries.length || entries[lo]!.pos > to) return [];
     const latest = new Map<UserId, PresenceSnapshot>();
     for (let i = lo; i < entries.length && entries[i]!.pos <= to; i++) {
       const snap = entries[i]!.snap;

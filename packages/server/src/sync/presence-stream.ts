@@ -26,8 +26,8 @@ export class PresenceStreamProvider implements StreamProvider {
     const views = from === null || req.fullState ? this.presence.initialFor(req.userId) : this.presence.changesFor(req.userId, from, to);
     let events = views.filter((v) => eventMatches(f, { type: "m.presence", sender: v.userId }));
     if (f?.limit !== undefined && events.length > f.limit) events = events.slice(events.length - f.limit);
-    const now = this.clock.now();
     if (events.length === 0) return false;
+    const now = this.clock.now();
     res.presence = { events: events.map((v) => presenceEvent(v, now)) };
     return true;
   }
