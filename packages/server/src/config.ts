@@ -38,6 +38,12 @@ export const configSchema = z
          * each, so more of them let a busy server take in more new connections a second.
          */
         accept_descriptors: z.number().int().min(1).max(1024).default(64),
+        /**
+         * Client connections (accepting, HTTP parsing, writing answers) live on a thread of their
+         * own, and the main thread, which holds all state, only computes the answers: a busy
+         * server then uses a second core. false: the main thread does both.
+         */
+        front_thread: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

@@ -4,7 +4,8 @@ import type { Logger } from "pino";
 import { AccountService } from "./accounts/account-service";
 import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config";
-import { buildApp } from "./http/app";
+import { buildApp, KEEP_ALIVE_TIMEOUT_MS, MAX_BODY } from "./http/app";
+import { FrontDispatch } from "./http/front-dispatch";
 import { addListenerCopies, closeListenerCopies } from "./http/listener-copies";
 import type { AppDeps } from "./http/deps";
 import { createLogger } from "./log";
@@ -68,12 +69,28 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const app = await buildApp(deps, logger);
 
   let copies: NetServer[] = [];
+  let front: FrontDispatch | null = null;
   const server: RunningServer = {
     app,
     deps,
     database,
     url: "",
     async listen() {
+      const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
+      if (config.listen.front_thread) {
+        const settings = {
+          host: config.listen.host,
+          port: config.listen.port,
+          backlog: BACKLOG,
+          acceptDescriptors: config.listen.accept_descriptors,
+          maxBody: MAX_BODY,
+          keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+          logLevel: config.log.level,
+        };
+        front = await FrontDispatch.start(settings, app, deps, logger);
+        server.url = `http://${host}:${front.port}`;
+        return server.url;
+      }
       await app.listen({ host: config.listen.host, port: config.listen.port, backlog: BACKLOG });
       const extra = config.listen.accept_descriptors - 1;
       try {
@@ -84,11 +101,11 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       }
       const addr = app.server.address();
       const port = typeof addr === "object" && addr ? addr.port : config.listen.port;
-      const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
       server.url = `http://${host}:${port}`;
       return server.url;
     },
     async close() {
+      await front?.close();
       closeListenerCopies(copies);
       await app.close();
       await presence.close();

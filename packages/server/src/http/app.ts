@@ -7,7 +7,8 @@ import { clientRoutes } from "./routes/index";
 import { wellKnownRoutes } from "./routes/well-known";
 
 export const CLIENT_PREFIXES = ["/_matrix/client/v3", "/_matrix/client/r0"] as const;
-const MAX_BODY = 1024 * 1024;
+export const MAX_BODY = 1024 * 1024;
+export const KEEP_ALIVE_TIMEOUT_MS = 75_000;
 
 /** Builds the HTTP app: routes, auth, CORS and the single error handler. */
 export async function buildApp(deps: AppDeps, logger: Logger): Promise<FastifyInstance> {
@@ -19,7 +20,7 @@ export async function buildApp(deps: AppDeps, logger: Logger): Promise<FastifyIn
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1000 },
     // Tens of thousands of long-polls each hold a socket: never time them out server-side.
     requestTimeout: 0,
-    keepAliveTimeout: 75_000,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
   });
 
   // Every body is read as text and parsed by the route, so bad JSON is M_NOT_JSON, not a framework error.

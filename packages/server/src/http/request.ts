@@ -5,10 +5,13 @@ import type { AccountService, Requester } from "../accounts/account-service";
 
 /** The access token from `Authorization: Bearer` or `?access_token=` (nio and Perl clients use the latter). */
 export function accessTokenOf(req: FastifyRequest): string | null {
-  const header = req.headers.authorization;
+  return accessToken(req.headers.authorization, (req.query as Record<string, unknown> | undefined)?.access_token);
+}
+
+/** The same from an `Authorization` header value and an `access_token` query value. */
+export function accessToken(header: unknown, query: unknown): string | null {
   if (typeof header === "string" && header.startsWith("Bearer ")) return header.slice(7).trim() || null;
-  const q = (req.query as Record<string, unknown> | undefined)?.access_token;
-  return typeof q === "string" && q.length > 0 ? q : null;
+  return typeof query === "string" && query.length > 0 ? query : null;
 }
 
 /** Resolves the requester or throws 401. */
@@ -65,7 +68,11 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
 
 /** A query parameter as a single string (the last one when repeated). */
 export function queryString(req: FastifyRequest, name: string): string | undefined {
-  const v = (req.query as Record<string, unknown> | undefined)?.[name];
+  return lastValue((req.query as Record<string, unknown> | undefined)?.[name]);
+}
+
+/** A parsed query value as a single string (the last one when repeated). */
+export function lastValue(v: unknown): string | undefined {
   if (Array.isArray(v)) return v.length ? String(v[v.length - 1]) : undefined;
   return typeof v === "string" ? v : undefined;
 }

@@ -1,0 +1,114 @@
+/**
+ * The front thread: owns every client connection. It accepts, reads and parses HTTP, and writes
+ * the answers; the main thread, which holds all state, only computes them (http/front-dispatch.ts).
+ * Socket work is most of what a woken long-poll costs, so this puts it on a second core.
+ *
+ * `GET /sync` crosses as its parsed query and token (the hot path); anything else crosses whole
+ * and the main thread runs it through the framework. The main thread's answers come back as
+ * status, headers and body.
+ */
+import { tooLarge } from "@axon/protocol";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type net from "node:net";
+import { parse as parseQuery } from "node:querystring";
+import { parentPort, workerData } from "node:worker_threads";
+import { createLogger } from "../log";
+import type { FromFront, FrontSettings, ToFront } from "./front-messages";
+import { addListenerCopies, closeListenerCopies } from "./listener-copies";
+import { accessToken } from "./request";
+
+const SYNC_PATH = /^\/_matrix\/client\/(?:v3|r0)\/sync\/?$/;
+
+const port = parentPort;
+if (!port) throw new Error("front-thread.ts runs as a worker thread");
+const settings = workerData as FrontSettings;
+const log = createLogger(settings.logLevel);
+
+/** Requests waiting for the main thread's answer. */
+const waiting = new Map<number, ServerResponse>();
+let lastId = 0;
+
+const send = (m: FromFront): void => port.postMessage(m);
+
+const server = http.createServer({ noDelay: true, requestTimeout: 0 }, (req, res) => {
+  const id = ++lastId;
+  waiting.set(id, res);
+  // Fires after the answer too; by then the request is no longer waiting.
+  res.once("close", () => {
+    if (waiting.delete(id)) send({ t: "hangup", id });
+  });
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  if (req.method === "GET" && SYNC_PATH.test(path)) {
+    const query = q < 0 ? {} : parseQuery(url.slice(q + 1));
+    send({ t: "sync", id, token: accessToken(req.headers.authorization, query.access_token), query });
+    req.resume();
+    return;
+  }
+  readBody(req, res, id, url);
+});
+// Long-polls hold their sockets for as long as they ask; idle keep-alive sockets go after this.
+server.keepAliveTimeout = settings.keepAliveTimeoutMs;
+
+/** Reads the body (up to the cap) and hands the request over; a body over the cap is 413 here. */
+function readBody(req: IncomingMessage, res: ServerResponse, id: number, url: string): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const refuse = (): void => {
+    waiting.delete(id);
+    const body = JSON.stringify(tooLarge().toJSON());
+    res.writeHead(413, { "content-type": "application/json; charset=utf-8", "access-control-allow-origin": "*", connection: "close" });
+    res.end(body);
+  };
+  if (Number(req.headers["content-length"]) > settings.maxBody) {
+    refuse();
+    req.resume();
+    return;
+  }
+  req.on("data", (chunk: Buffer) => {
+    if (size > settings.maxBody) return;
+    size += chunk.length;
+    if (size > settings.maxBody) refuse();
+    else chunks.push(chunk);
+  });
+  req.on("end", () => {
+    if (size > settings.maxBody || !waiting.has(id)) return;
+    const body = size === 0 ? null : Buffer.concat(chunks, size);
+    send({ t: "http", id, method: req.method ?? "GET", url, headers: req.headers, body, remoteAddress: req.socket.remoteAddress });
+  });
+  req.on("error", () => waiting.delete(id));
+}
+
+let copies: net.Server[] = [];
+
+port.on("message", (m: ToFront) => {
+  if (m.t === "reply") {
+    const res = waiting.get(m.id);
+    if (!res) return; // the client went away first
+    waiting.delete(m.id);
+    if (res.destroyed) return;
+    res.writeHead(m.status, m.headers);
+    res.end(m.body);
+    return;
+  }
+  // close: stop accepting, drop every connection, and let the thread end.
+  closeListenerCopies(copies);
+  server.close();
+  server.closeAllConnections();
+  port.close();
+});
+
+server.on("error", (err: NodeJS.ErrnoException) => send({ t: "failed", message: err.message, code: err.code }));
+server.listen({ host: settings.host, port: settings.port, backlog: settings.backlog }, () => {
+  void (async () => {
+    try {
+      copies = await addListenerCopies(server, settings.acceptDescriptors - 1, settings.backlog, (err) => log.error({ err }, "accept failed"));
+    } catch (err) {
+      // Only a busy server's intake depends on the copies: serve with the one descriptor.
+      log.warn({ err }, "could not add listening descriptors; accepting through one");
+    }
+    const addr = server.address();
+    send({ t: "listening", port: typeof addr === "object" && addr ? addr.port : settings.port });
+  })();
+});
