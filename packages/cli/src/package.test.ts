@@ -4,9 +4,9 @@ import { it } from "node:test";
 
 const read = (rel: string) => JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as Record<string, unknown>;
 
-it("the bin and npm start run node with the server's young-generation size", () => {
+it("the bin and npm start run node with the server's heap settings", () => {
   const shebang = readFileSync(new URL("../bin/axon.mjs", import.meta.url), "utf8").split("\n")[0];
-  assert.equal(shebang, "#!/usr/bin/env -S node --max-semi-space-size=64");
+  assert.equal(shebang, "#!/usr/bin/env -S node --max-semi-space-size=64 --heap-growing-percent=50");
   const root = read("../../../package.json") as { scripts: Record<string, string> };
   assert.equal(root.scripts.start, "packages/cli/bin/axon.mjs serve");
 });

@@ -12,7 +12,7 @@ import { handleSync } from "./sync-request";
 /** What the framework sends with a JSON answer (CORS allows any origin): the fast path sends the same. */
 const JSON_HEADERS: OutgoingHttpHeaders = { "content-type": "application/json; charset=utf-8", "access-control-allow-origin": "*" };
 /** Headers about the framework's own (simulated) connection, not the client's: the front thread sets its own. */
-const CONNECTION_HEADERS = ["connection", "keep-alive", "transfer-encoding", "date", "content-length"];
+const CONNECTION_HEADERS = ["connection", "keep-alive", "transfer-encoding", "date"];
 
 /**
  * The main thread's side of the front thread (http/front-thread.ts): starts it, answers the

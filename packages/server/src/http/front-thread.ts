@@ -88,6 +88,8 @@ port.on("message", (m: ToFront) => {
     if (!res) return; // the client went away first
     waiting.delete(m.id);
     if (res.destroyed) return;
+    // Set here, off the main thread; without it the answer would go chunked.
+    m.headers["content-length"] ??= typeof m.body === "string" ? Buffer.byteLength(m.body) : m.body.byteLength;
     res.writeHead(m.status, m.headers);
     res.end(m.body);
     return;
