@@ -30,7 +30,7 @@ describe("config defaults", () => {
   it("an empty config gives the documented defaults", () => {
     const c = buildConfig({});
     assert.equal(c.server_name, "localhost");
-    assert.deepEqual(c.listen, { host: "127.0.0.1", port: 8008, accept_descriptors: 64 });
+    assert.deepEqual(c.listen, { host: "127.0.0.1", port: 8008, accept_descriptors: 64, front_thread: true });
     assert.equal(c.public_baseurl, "http://127.0.0.1:8008/");
     assert.equal(c.database.url, "sqlite:./data/axon.db");
     assert.equal(c.registration.enabled, false);
