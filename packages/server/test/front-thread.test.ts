@@ -76,11 +76,31 @@ for (const frontThread of [true, false]) {
         { method: "PUT", path: `${V3}/presence/${encodeURIComponent(alice.userId)}/status`, headers: { ...auth, "content-type": "application/json" }, body: '{"presence":"sideways"}' },
         { method: "GET", path: `${V3}/no/such/thing` },
         { method: "DELETE", path: "/_matrix/client/versions" },
+        { method: "HEAD", path: "/_matrix/client/versions" },
+        { method: "PATCH", path: `${V3}/sync`, headers: auth },
       ];
       for (const c of cases) {
         const expected = await inProcess(t, c);
         assert.deepEqual(await overSocket(base, c), expected, `${c.method} ${c.path}`);
       }
+    });
+
+    test("a body sent in chunks reaches the route whole", async () => {
+      const body = JSON.stringify({ presence: "unavailable", status_msg: "lunch" });
+      const path = `${V3}/presence/${encodeURIComponent(alice.userId)}/status`;
+      const chunks = [body.slice(0, 10), body.slice(10)].map((c) => new TextEncoder().encode(c));
+      const stream = new ReadableStream<Uint8Array>({
+        pull(c) {
+          const next = chunks.shift();
+          if (next) c.enqueue(next);
+          else c.close();
+        },
+      });
+      const headers = { authorization: `Bearer ${alice.token}`, "content-type": "application/json" };
+      const put = await fetch(base + path, { method: "PUT", headers, body: stream, duplex: "half" } as RequestInit);
+      assert.equal(put.status, 200, await put.text());
+      const got = (await (await fetch(base + path, { headers })).json()) as { presence: string; status_msg: string };
+      assert.deepEqual([got.presence, got.status_msg], ["unavailable", "lunch"]);
     });
 
     test("a long-poll is woken by a change made over another connection", async () => {

@@ -22,7 +22,11 @@ const CONNECTION_HEADERS = ["connection", "keep-alive", "transfer-encoding", "da
 export class FrontDispatch {
   private readonly hangups = new Map<number, Hangup>();
   private readonly worker: Worker;
+  /** Settles when the thread has ended, whatever ended it. */
+  private readonly gone: Promise<void>;
   private started: { resolve(port: number): void; reject(err: Error): void } | null = null;
+  private closing = false;
+  private readonly logRequests: boolean;
   /** The port the front thread listens on (once started). */
   port = 0;
 
@@ -32,48 +36,53 @@ export class FrontDispatch {
     private readonly deps: AppDeps,
     private readonly log: Logger,
   ) {
+    this.logRequests = log.isLevelEnabled("debug");
     this.worker = new Worker(new URL("./front-thread-entry.mjs", import.meta.url), { workerData: settings });
     this.worker.on("message", (m: FromFront) => this.onMessage(m));
+    this.worker.on("error", (err) => this.onError(err));
+    this.gone = new Promise((resolve) =>
+      this.worker.once("exit", (code) => {
+        this.started?.reject(new Error(`the front thread exited (code ${code}) before listening`));
+        resolve();
+      }),
+    );
   }
 
   /** Starts the front thread and resolves once it listens; rejects if it cannot (say, the port is taken). */
   static async start(settings: FrontSettings, app: FastifyInstance, deps: AppDeps, log: Logger): Promise<FrontDispatch> {
     await app.ready();
     const front = new FrontDispatch(settings, app, deps, log);
-    const { worker } = front;
-    const failed = (err: Error): void => front.started?.reject(err);
-    const exited = (code: number): void => failed(new Error(`the front thread exited (code ${code}) before listening`));
     try {
-      front.port = await new Promise<number>((resolve, reject) => {
-        front.started = { resolve, reject };
-        worker.on("error", failed);
-        worker.on("exit", exited);
-      });
+      front.port = await new Promise<number>((resolve, reject) => (front.started = { resolve, reject }));
     } catch (err) {
-      await worker.terminate();
+      front.closing = true;
+      await front.worker.terminate();
       throw err;
     } finally {
       front.started = null;
-      worker.off("error", failed);
-      worker.off("exit", exited);
     }
-    // A crashed front thread leaves the server deaf: stop, so a supervisor restarts it whole.
-    worker.on("error", (err) => {
-      log.fatal({ err }, "front thread failed");
-      process.exit(1);
-    });
     return front;
   }
 
   /** Stops the front thread: it stops accepting and drops its connections. */
   async close(): Promise<void> {
-    const exited = new Promise<void>((resolve) => this.worker.once("exit", () => resolve()));
-    this.worker.removeAllListeners("error");
+    this.closing = true;
     this.post({ t: "close" });
+    // It ends by itself once its sockets are closed; a stuck one is stopped.
     const timer = setTimeout(() => void this.worker.terminate(), 2000);
-    await exited;
+    await this.gone;
     clearTimeout(timer);
     for (const h of this.hangups.values()) h.fire();
+  }
+
+  private onError(err: Error): void {
+    if (this.started) this.started.reject(err);
+    else if (this.closing) this.log.warn({ err }, "front thread failed while closing");
+    else {
+      // A crashed front thread leaves the server deaf: stop, so a supervisor restarts it whole.
+      this.log.fatal({ err }, "front thread failed");
+      process.exit(1);
+    }
   }
 
   private onMessage(m: FromFront): void {
@@ -98,16 +107,19 @@ export class FrontDispatch {
   }
 
   private sync(id: number, token: string | null, query: Record<string, unknown>): void {
+    const started = this.logRequests ? performance.now() : 0;
     const hangup = new Hangup();
     this.hangups.set(id, hangup);
     handleSync(this.deps, { token, query: (name) => lastValue(query[name]), hangup }).then(
       (body) => {
         this.hangups.delete(id);
         this.reply(id, 200, JSON_HEADERS, JSON.stringify(body));
+        if (this.logRequests) this.logSync(200, started);
       },
       (err: unknown) => {
         this.hangups.delete(id);
-        this.replyError(id, err);
+        const status = this.replyError(id, err);
+        if (this.logRequests) this.logSync(status, started);
       },
     );
   }
@@ -121,17 +133,24 @@ export class FrontDispatch {
         for (const h of CONNECTION_HEADERS) delete headers[h];
         this.reply(m.id, res.statusCode, headers, res.rawPayload);
       },
-      (err: unknown) => this.replyError(m.id, err),
+      (err: unknown) => this.replyError(m.id, err, m.url),
     );
   }
 
-  private replyError(id: number, err: unknown): void {
+  /** Answers with the error as the framework's error handler would; returns the status. */
+  private replyError(id: number, err: unknown, url = "/sync"): number {
     if (err instanceof MatrixError) {
       this.reply(id, err.status, { ...JSON_HEADERS, ...err.headers }, JSON.stringify(err.toJSON()));
-      return;
+      return err.status;
     }
-    this.log.error({ err }, "unhandled error");
+    this.log.error({ err, url: url.split("?")[0] }, "unhandled error");
     this.reply(id, 500, JSON_HEADERS, JSON.stringify({ errcode: "M_UNKNOWN", error: "Internal server error." }));
+    return 500;
+  }
+
+  /** The framework's debug line per request (app.ts), for the /sync requests that skip it. */
+  private logSync(status: number, started: number): void {
+    this.log.debug({ method: "GET", url: "/sync", status, ms: Math.round(performance.now() - started) }, "request");
   }
 
   private reply(id: number, status: number, headers: OutgoingHttpHeaders, body: string | Uint8Array): void {
