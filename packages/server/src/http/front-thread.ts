@@ -15,12 +15,13 @@ import { parentPort, workerData } from "node:worker_threads";
 import { createLogger } from "../log";
 import type { FromFront, FrontSettings, ToFront } from "./front-messages";
 import { addListenerCopies, closeListenerCopies } from "./listener-copies";
+import { MessageBatch } from "./message-batch";
 import { accessToken } from "./request";
 
 const SYNC_PATH = /^\/_matrix\/client\/(?:v3|r0)\/sync\/?$/;
 
+if (!parentPort) throw new Error("front-thread.ts runs as a worker thread");
 const port = parentPort;
-if (!port) throw new Error("front-thread.ts runs as a worker thread");
 const settings = workerData as FrontSettings;
 const log = createLogger(settings.logLevel);
 
@@ -28,7 +29,8 @@ const log = createLogger(settings.logLevel);
 const waiting = new Map<number, ServerResponse>();
 let lastId = 0;
 
-const send = (m: FromFront): void => port.postMessage(m);
+const toMain = new MessageBatch<FromFront>((batch) => port.postMessage(batch));
+const send = (m: FromFront): void => toMain.add(m);
 
 const server = http.createServer({ noDelay: true, requestTimeout: 0 }, (req, res) => {
   const id = ++lastId;
@@ -82,7 +84,11 @@ function readBody(req: IncomingMessage, res: ServerResponse, id: number, url: st
 
 let copies: net.Server[] = [];
 
-port.on("message", (m: ToFront) => {
+port.on("message", (batch: ToFront[]) => {
+  for (const m of batch) onMessage(m);
+});
+
+function onMessage(m: ToFront): void {
   if (m.t === "reply") {
     const res = waiting.get(m.id);
     if (!res) return; // the client went away first
@@ -99,7 +105,7 @@ port.on("message", (m: ToFront) => {
   server.close();
   server.closeAllConnections();
   port.close();
-});
+}
 
 server.on("error", (err: NodeJS.ErrnoException) => send({ t: "failed", message: err.message, code: err.code }));
 server.listen({ host: settings.host, port: settings.port, backlog: settings.backlog }, () => {
