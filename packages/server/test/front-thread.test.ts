@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { after, before, describe, test } from "node:test";
-import { createTestServer, registerUser, type TestServer, type TestUser } from "./support";
+import { createRoom, createTestServer, registerUser, type TestServer, type TestUser } from "./support";
 
 const V3 = "/_matrix/client/v3";
 /** Headers that describe the connection, not the answer: inject simulates its own. */
@@ -83,6 +83,31 @@ for (const frontThread of [true, false]) {
         const expected = await inProcess(t, c);
         assert.deepEqual(await overSocket(base, c), expected, `${c.method} ${c.path}`);
       }
+    });
+
+    test("answers computed together keep their own lengths", async () => {
+      // Pipelined requests in one write reach the main thread together and are answered in the
+      // same turn: syncs of different lengths (a user in a room, one in none), each with its own
+      // content-length.
+      const roomy = await registerUser(t);
+      await createRoom(t, roomy, { name: "a room with a name" });
+      const lonely = await registerUser(t);
+      const { hostname, port } = new URL(base);
+      const get = (who: TestUser) => `GET ${V3}/sync?set_presence=offline HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${who.token}\r\n\r\n`;
+      const socket = net.connect(Number(port), hostname);
+      socket.write(get(roomy) + get(lonely) + get(roomy));
+      let raw = "";
+      socket.setEncoding("utf8");
+      socket.on("data", (chunk: string) => (raw += chunk));
+      const answers = () => raw.split(/HTTP\/1\.1 /).slice(1);
+      await eventually(() => answers().length === 3 && raw.endsWith("}"), "three answers arrive");
+      socket.destroy();
+      const rooms = answers().map((answer) => {
+        const [head = "", body = ""] = answer.split("\r\n\r\n");
+        assert.equal(Number(/content-length: (\d+)/i.exec(head)?.[1]), Buffer.byteLength(body), answer);
+        return Object.keys((JSON.parse(body) as { rooms?: { join?: object } }).rooms?.join ?? {}).length;
+      });
+      assert.deepEqual(rooms, [1, 0, 1]);
     });
 
     test("a body sent in chunks reaches the route whole", async () => {

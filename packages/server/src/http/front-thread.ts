@@ -94,8 +94,9 @@ function onMessage(m: ToFront): void {
     if (!res) return; // the client went away first
     waiting.delete(m.id);
     if (res.destroyed) return;
-    // Set here, off the main thread; without it the answer would go chunked.
-    m.headers["content-length"] ??= typeof m.body === "string" ? Buffer.byteLength(m.body) : m.body.byteLength;
+    // Set here, off the main thread; without it the answer would go chunked. Never on m.headers:
+    // answers in one batch may share that object (structured clone keeps shared references).
+    if (m.headers["content-length"] === undefined) res.setHeader("content-length", typeof m.body === "string" ? Buffer.byteLength(m.body) : m.body.byteLength);
     res.writeHead(m.status, m.headers);
     res.end(m.body);
     return;
