@@ -6,7 +6,6 @@ import type { Logger } from "pino";
 import { Hangup } from "../sync/hangup";
 import type { AppDeps } from "./deps";
 import type { FromFront, FrontSettings, ToFront } from "./front-messages";
-import { MessageBatch } from "./message-batch";
 import { lastValue } from "./request";
 import { handleSync } from "./sync-request";
 
@@ -23,7 +22,6 @@ const CONNECTION_HEADERS = ["connection", "keep-alive", "transfer-encoding", "da
 export class FrontDispatch {
   private readonly hangups = new Map<number, Hangup>();
   private readonly worker: Worker;
-  private readonly toFront: MessageBatch<ToFront>;
   /** Settles when the thread has ended, whatever ended it. */
   private readonly gone: Promise<void>;
   private started: { resolve(port: number): void; reject(err: Error): void } | null = null;
@@ -40,10 +38,7 @@ export class FrontDispatch {
   ) {
     this.logRequests = log.isLevelEnabled("debug");
     this.worker = new Worker(new URL("./front-thread-entry.mjs", import.meta.url), { workerData: settings });
-    this.toFront = new MessageBatch<ToFront>((batch) => this.worker.postMessage(batch));
-    this.worker.on("message", (batch: FromFront[]) => {
-      for (const m of batch) this.onMessage(m);
-    });
+    this.worker.on("message", (m: FromFront) => this.onMessage(m));
     this.worker.on("error", (err) => this.onError(err));
     this.gone = new Promise((resolve) =>
       this.worker.once("exit", (code) => {
@@ -163,6 +158,6 @@ export class FrontDispatch {
   }
 
   private post(m: ToFront): void {
-    this.toFront.add(m);
+    this.worker.postMessage(m);
   }
 }

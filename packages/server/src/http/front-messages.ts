@@ -11,7 +11,7 @@ export interface FrontSettings {
   logLevel: string;
 }
 
-/** Front thread → main thread (in arrays: one postMessage per event-loop turn, http/message-batch.ts). */
+/** Front thread → main thread. */
 export type FromFront =
   | { t: "listening"; port: number }
   | { t: "failed"; message: string; code: string | undefined }
@@ -22,5 +22,5 @@ export type FromFront =
   /** The client of request `id` went away before its answer. */
   | { t: "hangup"; id: number };
 
-/** Main thread → front thread (in arrays, likewise). */
+/** Main thread → front thread. */
 export type ToFront = { t: "reply"; id: number; status: number; headers: OutgoingHttpHeaders; body: string | Uint8Array } | { t: "close" };

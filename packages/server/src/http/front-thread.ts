@@ -15,13 +15,12 @@ import { parentPort, workerData } from "node:worker_threads";
 import { createLogger } from "../log";
 import type { FromFront, FrontSettings, ToFront } from "./front-messages";
 import { addListenerCopies, closeListenerCopies } from "./listener-copies";
-import { MessageBatch } from "./message-batch";
 import { accessToken } from "./request";
 
 const SYNC_PATH = /^\/_matrix\/client\/(?:v3|r0)\/sync\/?$/;
 
-if (!parentPort) throw new Error("front-thread.ts runs as a worker thread");
 const port = parentPort;
+if (!port) throw new Error("front-thread.ts runs as a worker thread");
 const settings = workerData as FrontSettings;
 const log = createLogger(settings.logLevel);
 
@@ -29,8 +28,7 @@ const log = createLogger(settings.logLevel);
 const waiting = new Map<number, ServerResponse>();
 let lastId = 0;
 
-const toMain = new MessageBatch<FromFront>((batch) => port.postMessage(batch));
-const send = (m: FromFront): void => toMain.add(m);
+const send = (m: FromFront): void => port.postMessage(m);
 
 const server = http.createServer({ noDelay: true, requestTimeout: 0 }, (req, res) => {
   const id = ++lastId;
@@ -84,18 +82,14 @@ function readBody(req: IncomingMessage, res: ServerResponse, id: number, url: st
 
 let copies: net.Server[] = [];
 
-port.on("message", (batch: ToFront[]) => {
-  for (const m of batch) onMessage(m);
-});
-
-function onMessage(m: ToFront): void {
+port.on("message", (m: ToFront) => {
   if (m.t === "reply") {
     const res = waiting.get(m.id);
     if (!res) return; // the client went away first
     waiting.delete(m.id);
     if (res.destroyed) return;
-    // Set here, off the main thread; without it the answer would go chunked. Never on m.headers:
-    // answers in one batch may share that object (structured clone keeps shared references).
+    // Set here, off the main thread; without it the answer would go chunked. On the response, not
+    // on m.headers: a message's objects may be shared (structured cloning keeps shared references).
     if (m.headers["content-length"] === undefined) res.setHeader("content-length", typeof m.body === "string" ? Buffer.byteLength(m.body) : m.body.byteLength);
     res.writeHead(m.status, m.headers);
     res.end(m.body);
@@ -106,7 +100,7 @@ function onMessage(m: ToFront): void {
   server.close();
   server.closeAllConnections();
   port.close();
-}
+});
 
 server.on("error", (err: NodeJS.ErrnoException) => send({ t: "failed", message: err.message, code: err.code }));
 server.listen({ host: settings.host, port: settings.port, backlog: settings.backlog }, () => {
