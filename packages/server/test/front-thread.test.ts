@@ -78,6 +78,7 @@ for (const frontThread of [true, false]) {
         { method: "DELETE", path: "/_matrix/client/versions" },
         { method: "HEAD", path: "/_matrix/client/versions" },
         { method: "PATCH", path: `${V3}/sync`, headers: auth },
+        { method: "PROPFIND", path: "/_matrix/client/versions" },
       ];
       for (const c of cases) {
         const expected = await inProcess(t, c);

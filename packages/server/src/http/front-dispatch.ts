@@ -126,7 +126,6 @@ export class FrontDispatch {
 
   private http(m: Extract<FromFront, { t: "http" }>): void {
     const payload = m.body ? Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength) : undefined;
-    // Methods outside HTTP's own set are refused by the simulated request itself: answer as the framework does for an unknown route.
     this.app.inject({ method: m.method as "GET", url: m.url, headers: m.headers, payload, remoteAddress: m.remoteAddress }).then(
       (res) => {
         const headers: OutgoingHttpHeaders = { ...res.headers };
