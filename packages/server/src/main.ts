@@ -6,7 +6,7 @@ import { systemClock, type Clock } from "./clock";
 import type { Config } from "./config";
 import { buildApp, KEEP_ALIVE_TIMEOUT_MS, MAX_BODY } from "./http/app";
 import { FrontDispatch } from "./http/front-dispatch";
-import { addListenerCopies, closeListenerCopies } from "./http/listener-copies";
+import { closeListenerCopies, listenerCopiesOrNone } from "./http/listener-copies";
 import type { AppDeps } from "./http/deps";
 import { createLogger } from "./log";
 import { PresenceService } from "./presence/presence-service";
@@ -92,13 +92,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         return server.url;
       }
       await app.listen({ host: config.listen.host, port: config.listen.port, backlog: BACKLOG });
-      const extra = config.listen.accept_descriptors - 1;
-      try {
-        copies = await addListenerCopies(app.server, extra, BACKLOG, (err) => logger.error({ err }, "accept failed"));
-      } catch (err) {
-        // Only a busy server's intake depends on the copies: serve with the one descriptor.
-        logger.warn({ err }, "could not add listening descriptors; accepting through one");
-      }
+      copies = await listenerCopiesOrNone(app.server, config.listen.accept_descriptors - 1, BACKLOG, logger);
       const addr = app.server.address();
       const port = typeof addr === "object" && addr ? addr.port : config.listen.port;
       server.url = `http://${host}:${port}`;

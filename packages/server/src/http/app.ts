@@ -9,6 +9,8 @@ import { wellKnownRoutes } from "./routes/well-known";
 export const CLIENT_PREFIXES = ["/_matrix/client/v3", "/_matrix/client/r0"] as const;
 export const MAX_BODY = 1024 * 1024;
 export const KEEP_ALIVE_TIMEOUT_MS = 75_000;
+/** The body of a 500: nothing about the failure reaches the client (it is logged). */
+export const INTERNAL_ERROR = { errcode: "M_UNKNOWN", error: "Internal server error." } as const;
 
 /** Builds the HTTP app: routes, auth, CORS and the single error handler. */
 export async function buildApp(deps: AppDeps, logger: Logger): Promise<FastifyInstance> {
@@ -65,7 +67,7 @@ export async function buildApp(deps: AppDeps, logger: Logger): Promise<FastifyIn
       return;
     }
     req.log.error({ err, method: req.method, url: req.url.split("?")[0] }, "unhandled error");
-    void reply.status(500).send({ errcode: "M_UNKNOWN", error: "Internal server error." });
+    void reply.status(500).send(INTERNAL_ERROR);
   });
 
   app.setNotFoundHandler((req, reply) => {

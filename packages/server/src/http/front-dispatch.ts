@@ -4,13 +4,12 @@ import type { OutgoingHttpHeaders } from "node:http";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import { Hangup } from "../sync/hangup";
+import { INTERNAL_ERROR } from "./app";
 import type { AppDeps } from "./deps";
-import type { FromFront, FrontSettings, ToFront } from "./front-messages";
+import { JSON_HEADERS, type FromFront, type FrontSettings, type ToFront } from "./front-messages";
 import { lastValue } from "./request";
 import { handleSync } from "./sync-request";
 
-/** What the framework sends with a JSON answer (CORS allows any origin): the fast path sends the same. */
-const JSON_HEADERS: OutgoingHttpHeaders = { "content-type": "application/json; charset=utf-8", "access-control-allow-origin": "*" };
 /** Headers about the framework's own (simulated) connection, not the client's: the front thread sets its own. */
 const CONNECTION_HEADERS = ["connection", "keep-alive", "transfer-encoding", "date"];
 
@@ -143,7 +142,7 @@ export class FrontDispatch {
       return err.status;
     }
     this.log.error({ err, url: url.split("?")[0] }, "unhandled error");
-    this.reply(id, 500, JSON_HEADERS, JSON.stringify({ errcode: "M_UNKNOWN", error: "Internal server error." }));
+    this.reply(id, 500, JSON_HEADERS, JSON.stringify(INTERNAL_ERROR));
     return 500;
   }
 

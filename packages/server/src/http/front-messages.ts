@@ -1,5 +1,8 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 
+/** The headers the framework sends with a JSON answer (CORS allows any origin); answers the threads make themselves send the same. */
+export const JSON_HEADERS: Readonly<OutgoingHttpHeaders> = { "content-type": "application/json; charset=utf-8", "access-control-allow-origin": "*" };
+
 /** What the main thread gives the front thread when it starts it. */
 export interface FrontSettings {
   host: string;

@@ -13,8 +13,8 @@ import type net from "node:net";
 import { parse as parseQuery } from "node:querystring";
 import { parentPort, workerData } from "node:worker_threads";
 import { createLogger } from "../log";
-import type { FromFront, FrontSettings, ToFront } from "./front-messages";
-import { addListenerCopies, closeListenerCopies } from "./listener-copies";
+import { JSON_HEADERS, type FromFront, type FrontSettings, type ToFront } from "./front-messages";
+import { closeListenerCopies, listenerCopiesOrNone } from "./listener-copies";
 import { accessToken } from "./request";
 
 const SYNC_PATH = /^\/_matrix\/client\/(?:v3|r0)\/sync\/?$/;
@@ -58,7 +58,7 @@ function readBody(req: IncomingMessage, res: ServerResponse, id: number, url: st
   const refuse = (): void => {
     waiting.delete(id);
     const body = JSON.stringify(tooLarge().toJSON());
-    res.writeHead(413, { "content-type": "application/json; charset=utf-8", "access-control-allow-origin": "*", connection: "close" });
+    res.writeHead(413, { ...JSON_HEADERS, connection: "close" });
     res.end(body);
   };
   if (Number(req.headers["content-length"]) > settings.maxBody) {
@@ -104,14 +104,9 @@ port.on("message", (m: ToFront) => {
 
 server.on("error", (err: NodeJS.ErrnoException) => send({ t: "failed", message: err.message, code: err.code }));
 server.listen({ host: settings.host, port: settings.port, backlog: settings.backlog }, () => {
-  void (async () => {
-    try {
-      copies = await addListenerCopies(server, settings.acceptDescriptors - 1, settings.backlog, (err) => log.error({ err }, "accept failed"));
-    } catch (err) {
-      // Only a busy server's intake depends on the copies: serve with the one descriptor.
-      log.warn({ err }, "could not add listening descriptors; accepting through one");
-    }
+  void listenerCopiesOrNone(server, settings.acceptDescriptors - 1, settings.backlog, log).then((made) => {
+    copies = made;
     const addr = server.address();
     send({ t: "listening", port: typeof addr === "object" && addr ? addr.port : settings.port });
-  })();
+  });
 });

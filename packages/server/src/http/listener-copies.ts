@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
+import type { Logger } from "pino";
 
 /**
  * Why: libuv (1.45 and later, so Node 20) accepts one connection per event-loop turn on each
@@ -49,6 +50,19 @@ export async function addListenerCopies(server: net.Server, count: number, backl
     if (child.connected) child.disconnect();
   }
   return copies;
+}
+
+/**
+ * addListenerCopies for a server's start-up: if the copies cannot be made, it warns and the
+ * server accepts through its one descriptor (only a busy server's intake depends on the copies).
+ */
+export async function listenerCopiesOrNone(server: net.Server, count: number, backlog: number, log: Pick<Logger, "warn" | "error">): Promise<net.Server[]> {
+  try {
+    return await addListenerCopies(server, count, backlog, (err) => log.error({ err }, "accept failed"));
+  } catch (err) {
+    log.warn({ err }, "could not add listening descriptors; accepting through one");
+    return [];
+  }
 }
 
 /**

@@ -16,7 +16,11 @@ export function accessToken(header: unknown, query: unknown): string | null {
 
 /** Resolves the requester or throws 401. */
 export async function requireAuth(req: FastifyRequest, accounts: AccountService): Promise<Requester> {
-  const token = accessTokenOf(req);
+  return requireToken(accessTokenOf(req), accounts);
+}
+
+/** The same from a token already taken from the request (the front thread's /sync). */
+export async function requireToken(token: string | null, accounts: AccountService): Promise<Requester> {
   if (!token) throw missingToken();
   return accounts.authenticate(token);
 }

@@ -1,8 +1,9 @@
-import { invalidParam, missingToken } from "@axon/protocol";
+import { invalidParam } from "@axon/protocol";
 import type { SyncResponse } from "../sync/stream-provider";
 import type { SetPresence } from "../sync/sync-service";
 import type { Hangup } from "../sync/hangup";
 import type { AppDeps } from "./deps";
+import { requireToken } from "./request";
 
 const SET_PRESENCE: readonly string[] = ["online", "unavailable", "offline"];
 /** Longer waits are cut to this: proxies and clients give up around a minute anyway. */
@@ -23,8 +24,7 @@ export interface SyncCall {
  * Fastify route and the front thread's dispatch (http/front-dispatch.ts), so both answer alike.
  */
 export async function handleSync({ accounts, sync, filters }: Pick<AppDeps, "accounts" | "sync" | "filters">, call: SyncCall): Promise<SyncResponse> {
-  if (!call.token) throw missingToken();
-  const who = await accounts.authenticate(call.token);
+  const who = await requireToken(call.token, accounts);
   const presence = call.query("set_presence") ?? "online";
   if (!SET_PRESENCE.includes(presence)) throw invalidParam("'set_presence' must be one of online, unavailable, offline.");
   const fullState = call.query("full_state");
