@@ -46,6 +46,11 @@ describe("config defaults", () => {
       max_status_length: 1024,
     });
     assert.deepEqual(c.rate_limits, { presence: { per_second: 1, burst: 5 } });
+    assert.deepEqual(c.web, { enabled: true });
+  });
+
+  it("web.enabled: false turns the page off", () => {
+    assert.deepEqual(buildConfig({ web: { enabled: false } }).web, { enabled: false });
   });
 
   it("null and undefined count as an empty config", () => {
@@ -107,6 +112,8 @@ describe("config validation names the key", () => {
   it("bad log level", () => rejects({ log: { level: "loud" } }, "log.level"));
   it("bad server name", () => rejects({ server_name: "not a host" }, "server_name"));
   it("negative rate limit", () => rejects({ rate_limits: { presence: { burst: -1 } } }, "rate_limits.presence.burst"));
+  it("unknown web key", () => rejects({ web: { root: "/srv" } }, "unknown key web.root"));
+  it("web.enabled not a boolean", () => rejects({ web: { enabled: "no" } }, "web.enabled"));
   it("bad public_baseurl", () => rejects({ public_baseurl: "not a url" }, "public_baseurl"));
 });
 

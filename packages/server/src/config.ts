@@ -89,6 +89,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** The web page (built from packages/web) served at `/`. */
+    web: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
   })
   .strict();
 
