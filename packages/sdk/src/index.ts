@@ -1,1 +1,10 @@
-export {};
+export { AxonClient, presenceInfo, type ClientOptions, type CreateRoomOptions, type PresenceInfo, type SetPresenceResult } from "./client";
+export { ManualClock, sleep, systemClock, type Clock } from "./clock";
+export { Emitter } from "./emitter";
+export { ConnectionError, isMatrixError, MatrixError } from "./errors";
+export { MatrixHttp, normaliseHomeserver, type FetchLike, type RequestOptions } from "./http";
+export { PeopleTracker, type Person } from "./people-tracker";
+export * from "./presence";
+export { PresenceTracker, type PresenceEntry } from "./presence-tracker";
+export { SyncLoop, type ConnectionState, type SyncLoopOptions, type SyncStatus } from "./sync-loop";
+export type { JoinedRoomSync, MatrixEvent, Session, SyncResponse, VersionsResponse } from "./types";
