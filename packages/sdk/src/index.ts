@@ -8,3 +8,6 @@ export * from "./presence";
 export { PresenceTracker, type PresenceEntry } from "./presence-tracker";
 export { SyncLoop, type ConnectionState, type SyncLoopOptions, type SyncStatus } from "./sync-loop";
 export type { JoinedRoomSync, MatrixEvent, Session, SyncResponse, VersionsResponse } from "./types";
+export { AutoBusy, CALLS_ACCOUNT_DATA, type AutoBusyOptions, type OwnPresence, type PresenceAccess } from "./auto-busy";
+export { autoBusy, presenceAccessOf } from "./auto-busy-client";
+export { CallWatcher, rtcMembershipEnd, RTC_MEMBER_TYPES, type CallChange } from "./calls";
