@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the end-to-end tests drive (real Matrix clients), when missing.
+# Installs the Debian packages the end-to-end tests drive, when missing: real Matrix clients, and
+# Chromium (with a font) for the web page's browser tests.
 set -euo pipefail
-want=(python3-matrix-nio libnet-async-matrix-perl)
+want=(python3-matrix-nio libnet-async-matrix-perl chromium fonts-dejavu-core)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,4 +1,4 @@
-// The one test command: type-check, lint, then every test file with node's test runner.
+// The one test command: type-check, lint, build the web page, then every test file with node's test runner.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -25,6 +25,8 @@ if (only.length === 0) {
   run("bash", ["scripts/system-deps.sh"]);
   run("npx", ["tsc", "-p", "tsconfig.json", "--noEmit"]);
   run("npx", ["eslint", "."]);
+  // The page the server serves at / (and the browser tests drive), from the sources as they are now.
+  run(process.execPath, ["scripts/build-web.mjs"]);
 }
 const files = only.length ? only : [...findTests(join(root, "packages")), ...findTests(join(root, "bench"))].sort();
 run(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=120000", ...files]);
