@@ -39,6 +39,8 @@ const BACKLOG = 4096;
 export interface ServerOptions {
   clock?: Clock;
   logger?: Logger;
+  /** The built web page's folder (default packages/web/dist). */
+  webRoot?: string;
 }
 
 /** Composition root: config → database → stores → services → http. Call listen() to bind. */
@@ -66,7 +68,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const sync = new SyncService([...roomServices.providers, new PresenceStreamProvider(presence, clock)], notifier, presence);
   const { rooms, typing, receipts, accountData, filters } = roomServices;
   const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, sync, rooms, typing, receipts, accountData, filters };
-  const app = await buildApp(deps, logger);
+  const app = await buildApp(deps, logger, { webRoot: opts.webRoot });
 
   let copies: NetServer[] = [];
   let front: FrontDispatch | null = null;

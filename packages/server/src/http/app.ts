@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { AppDeps } from "./deps";
 import { clientRoutes } from "./routes/index";
 import { wellKnownRoutes } from "./routes/well-known";
+import { WEB_DIST, webPage } from "../web/web-page";
 
 export const CLIENT_PREFIXES = ["/_matrix/client/v3", "/_matrix/client/r0"] as const;
 export const MAX_BODY = 1024 * 1024;
@@ -12,8 +13,13 @@ export const KEEP_ALIVE_TIMEOUT_MS = 75_000;
 /** The body of a 500: nothing about the failure reaches the client (it is logged). */
 export const INTERNAL_ERROR = { errcode: "M_UNKNOWN", error: "Internal server error." } as const;
 
-/** Builds the HTTP app: routes, auth, CORS and the single error handler. */
-export async function buildApp(deps: AppDeps, logger: Logger): Promise<FastifyInstance> {
+export interface AppOptions {
+  /** The built web page served at `/` (when `web.enabled`); default packages/web/dist. */
+  webRoot?: string;
+}
+
+/** Builds the HTTP app: routes, auth, CORS, the single error handler, and the web page. */
+export async function buildApp(deps: AppDeps, logger: Logger, opts: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Our onResponse hook logs one line per request at debug instead.
@@ -80,6 +86,7 @@ export async function buildApp(deps: AppDeps, logger: Logger): Promise<FastifyIn
   app.get("/health", async () => ({ status: "ok" }));
   await app.register(wellKnownRoutes(deps));
   for (const prefix of CLIENT_PREFIXES) await app.register(clientRoutes(deps), { prefix });
+  if (deps.config.web.enabled) await app.register(webPage(opts.webRoot ?? WEB_DIST, logger));
   // /versions lives outside the versioned prefixes.
   return app;
 }
