@@ -1,4 +1,21 @@
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+
+/** The first line of `file` when one is given, else asked for with `question`; an empty password is refused. */
+export async function passwordFrom(file: string | undefined, question: string): Promise<string> {
+  let password: string;
+  if (file) {
+    try {
+      password = readFileSync(file, "utf8").split(/\r?\n/)[0] ?? "";
+    } catch (err) {
+      throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  } else {
+    password = await readPassword(question);
+  }
+  if (password.length === 0) throw new Error("the password is empty");
+  return password;
+}
 
 /** Asks for a password without echoing it on a terminal; reads one line from stdin otherwise. */
 export async function readPassword(question: string): Promise<string> {

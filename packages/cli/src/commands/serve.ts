@@ -1,4 +1,3 @@
-import { createServer, loadConfig } from "@axon/server";
 import { Command } from "commander";
 
 export function serveCommand(): Command {
@@ -7,6 +6,8 @@ export function serveCommand(): Command {
     .option("-c, --config <file>", "YAML config file (see axon.example.yaml)")
     .option("--database-url <url>", "override database.url (sqlite:PATH or postgres://...)")
     .action(async (opts: { config?: string; databaseUrl?: string }) => {
+      // Loaded here, not at the top: the client commands should not pay for starting a server's modules.
+      const { createServer, loadConfig } = await import("@axon/server");
       const config = loadConfig(opts.config, { databaseUrl: opts.databaseUrl });
       const server = await createServer(config);
       const url = await server.listen();

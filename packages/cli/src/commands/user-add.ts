@@ -1,7 +1,5 @@
-import { readFileSync } from "node:fs";
-import { AccountService, loadConfig, openDatabase, SqlAccountStore, systemClock } from "@axon/server";
 import { Command } from "commander";
-import { readPassword } from "../prompt";
+import { passwordFrom } from "../prompt";
 
 export function userAddCommand(): Command {
   return new Command("add")
@@ -12,11 +10,9 @@ export function userAddCommand(): Command {
     .option("-c, --config <file>", "YAML config file (to use the same database as the server)")
     .option("--database-url <url>", "override database.url")
     .action(async (name: string, opts: { passwordFile?: string; admin: boolean; config?: string; databaseUrl?: string }) => {
+      const { AccountService, loadConfig, openDatabase, SqlAccountStore, systemClock } = await import("@axon/server");
       const config = loadConfig(opts.config, { databaseUrl: opts.databaseUrl });
-      const password = opts.passwordFile
-        ? (readFileSync(opts.passwordFile, "utf8").split(/\r?\n/)[0] ?? "")
-        : await readPassword(`Password for ${name}: `);
-      if (password.length === 0) throw new Error("the password is empty");
+      const password = await passwordFrom(opts.passwordFile, `Password for ${name}: `);
       const database = await openDatabase(config.database.url);
       try {
         const accounts = new AccountService(new SqlAccountStore(database.db), systemClock, config.server_name);
