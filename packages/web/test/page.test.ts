@@ -128,6 +128,13 @@ describe("the web page against a server with busy", () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: `${SCREENSHOTS}page.png` });
 
+    // A change from elsewhere (Alice's other device) shows as the server reports it.
+    const phone = await AxonClient.login(live.url, "alice", PASSWORD, { deviceName: "phone" });
+    await phone.setPresence("online", { statusMsg: "On the train" });
+    await page.getByText("You appear as Online “On the train”").waitFor({ timeout: 5000 });
+    assert.equal(await page.getByRole("radio", { name: "Online" }).isChecked(), true, "the form follows while untouched");
+    await phone.logout();
+
     // Sign out ends the session on the server too.
     const token = await page.evaluate(() => (JSON.parse(localStorage.getItem("axon.session") ?? "{}") as { accessToken?: string }).accessToken);
     assert.ok(token, "the session was kept in localStorage");
@@ -139,14 +146,17 @@ describe("the web page against a server with busy", () => {
     await page.getByRole("button", { name: "Sign in" }).waitFor();
   });
 
-  test("narrow phone screen: nothing wider than 360 px", async () => {
+  test("narrow phone screen: nothing wider than 360 px; the times keep ticking", async () => {
     const phone = await browser.newPage({ viewport: { width: 360, height: 740 } });
     try {
+      await phone.clock.install();
       await phone.goto(`${live.url}/`);
       await signIn(phone, "carol", PASSWORD);
       await inGroup(phone, "Busy", bob.userId).waitFor();
       const width = await phone.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(width <= 360, `page is ${width} px wide`);
+      await phone.clock.fastForward("05:00");
+      await inGroup(phone, "Busy", bob.userId).getByText("active 5 min ago").waitFor({ timeout: 5000 });
       mkdirSync(SCREENSHOTS, { recursive: true });
       await phone.screenshot({ path: `${SCREENSHOTS}phone.png`, fullPage: true });
     } finally {
