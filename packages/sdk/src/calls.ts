@@ -47,6 +47,7 @@ export class CallWatcher {
     private readonly clock: Clock,
   ) {}
 
+  /** The calls that started or ended in one sync response, the last word per call. */
   observe(res: SyncResponse, initial: boolean): CallChange[] {
     const changes: CallChange[] = [];
     for (const [roomId, room] of Object.entries(res.rooms?.join ?? {})) {
@@ -62,7 +63,13 @@ export class CallWatcher {
         if (RTC_MEMBER_TYPES.includes(ev.type) && ev.sender === this.ownUserId) changes.push({ key: rtcKey(roomId, ev), live: false, endsAt: null });
       }
     }
-    return changes;
+    // A room's state section comes before its timeline: a later change of the same call wins.
+    const last = new Map<string, CallChange>();
+    for (const c of changes) {
+      last.delete(c.key);
+      last.set(c.key, c);
+    }
+    return [...last.values()];
   }
 
   private rtc(roomId: string, ev: MatrixEvent, out: CallChange[]): void {
