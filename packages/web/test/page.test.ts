@@ -180,8 +180,14 @@ describe("the web page against a server without busy", () => {
     if (!closed) await live?.close();
   });
 
-  test("an unreachable server is named; the busy fallback is said plainly; the banner shows a lost connection", async () => {
+  test("a dead session and an unreachable server are said; the busy fallback is said plainly; the banner shows a lost connection", async () => {
     await page.goto(`${live.url}/`);
+    const dead = { homeserver: live.url, userId: `@frank:${live.serverName}`, deviceId: "GONE", accessToken: "revoked" };
+    await page.evaluate((session) => localStorage.setItem("axon.session", JSON.stringify(session)), dead);
+    await page.reload();
+    await page.getByText("Your session has ended: sign in again.").waitFor();
+    assert.equal(await page.evaluate(() => localStorage.getItem("axon.session")), null, "the dead session is forgotten");
+
     await page.getByLabel("Homeserver").fill("http://127.0.0.1:9");
     await signIn(page, "frank", PASSWORD);
     await page.getByText("Cannot reach http://127.0.0.1:9.").waitFor();
