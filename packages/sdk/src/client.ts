@@ -208,6 +208,8 @@ export class AxonClient {
     return this.http.request<SyncResponse>("GET", "v3/sync", {
       query: { since: params.since, timeout: params.timeout, filter: params.filter, set_presence: params.setPresence },
       signal: params.signal,
+      // The long-poll itself plus a margin for a slow answer.
+      timeoutMs: (params.timeout ?? 0) + 30_000,
     });
   }
 }

@@ -8,7 +8,11 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Send the access token (default true when one is set). */
   auth?: boolean;
+  /** Give up after this long (ms); default 30 s. A long-poll passes its own length plus a margin. */
+  timeoutMs?: number;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** JSON over fetch to one homeserver, with every failure turned into MatrixError or ConnectionError. */
 export class MatrixHttp {
@@ -30,23 +34,26 @@ export class MatrixHttp {
     const headers: Record<string, string> = {};
     if (opts.auth !== false && this.accessToken) headers.authorization = `Bearer ${this.accessToken}`;
     if (opts.body !== undefined) headers["content-type"] = "application/json";
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    const failed = (err: unknown, what: string) => {
+      const aborted = opts.signal?.aborted === true;
+      if (aborted) return new ConnectionError("request aborted", true, { cause: err });
+      if (timeout.aborted) return new ConnectionError(`${this.baseUrl} did not answer within ${Math.round(timeoutMs / 1000)} s`, false, { cause: err });
+      return new ConnectionError(`${what} ${this.baseUrl}: ${describe(err)}`, false, { cause: err });
+    };
     let res: Response;
     try {
-      res = await this.fetchFn(url, {
-        method,
-        headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-        signal: opts.signal,
-      });
+      res = await this.fetchFn(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal });
     } catch (err) {
-      const aborted = opts.signal?.aborted === true;
-      throw new ConnectionError(aborted ? "request aborted" : `cannot reach ${this.baseUrl}: ${describe(err)}`, aborted, { cause: err });
+      throw failed(err, "cannot reach");
     }
     let text: string;
     try {
       text = await res.text();
     } catch (err) {
-      throw new ConnectionError(`connection to ${this.baseUrl} lost: ${describe(err)}`, opts.signal?.aborted === true, { cause: err });
+      throw failed(err, "lost the connection to");
     }
     let json: unknown;
     try {
@@ -90,8 +97,21 @@ function retryAfter(body: Record<string, unknown>, res: Response): number | null
   return Number.isFinite(date) ? Math.max(0, date - Date.now()) : null;
 }
 
+const REASONS: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "no such host",
+  EAI_AGAIN: "no such host (DNS failed)",
+  ETIMEDOUT: "timed out",
+  UND_ERR_CONNECT_TIMEOUT: "timed out",
+  ECONNRESET: "connection reset",
+  EHOSTUNREACH: "host unreachable",
+};
+
+/** fetch says only "fetch failed"; the reason is in its cause. */
 function describe(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  if (cause?.code) return cause.code === "ECONNREFUSED" ? "connection refused" : cause.code;
+  const cause = (err as { cause?: unknown }).cause;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (typeof code === "string") return REASONS[code] ?? code;
+  if (cause instanceof Error && cause.message) return cause.message;
   return err instanceof Error ? err.message : String(err);
 }

@@ -3,7 +3,7 @@
 import { ClientEvent, Method, SyncState, type MatrixClient, type MatrixEvent } from "matrix-js-sdk";
 import { AutoBusy, type AutoBusyOptions, type OwnPresence, type PresenceAccess } from "./auto-busy";
 import { RTC_MEMBER_TYPES } from "./calls";
-import type { PresenceInfo, SetPresenceResult } from "./client";
+import { presenceInfo, type PresenceInfo, type SetPresenceResult } from "./client";
 import { BUSY_FLAG, parsePresence, toWirePresence, type PresenceState } from "./presence";
 import type { JoinedRoomSync, MatrixEvent as WireEvent, SyncResponse } from "./types";
 
@@ -40,18 +40,15 @@ export function clearBusy(client: MatrixClient, statusMsg?: string): Promise<Set
   return putPresence(client, "online", statusMsg ?? "");
 }
 
-/** A user's presence as the client's sync saw it, with every spelling of busy read as busy; null when unknown. */
+/**
+ * A user's presence as the client's sync saw it, with every spelling of busy read as busy; null when
+ * unknown. Read from the latest presence event itself: the client's User keeps an old status message
+ * when a later event clears it.
+ */
 export function presenceOf(client: MatrixClient, userId: string): PresenceInfo | null {
-  const user = client.getUser(userId);
-  if (!user || !user.presence) return null;
-  return {
-    userId,
-    state: parsePresence(user.presence),
-    raw: user.presence,
-    statusMsg: user.presenceStatusMsg ? user.presenceStatusMsg : null,
-    lastActiveAgo: Number.isFinite(user.lastActiveAgo) ? user.lastActiveAgo : null,
-    currentlyActive: typeof user.currentlyActive === "boolean" ? user.currentlyActive : null,
-  };
+  const event = client.getUser(userId)?.events.presence;
+  if (!event) return null;
+  return presenceInfo(userId, event.getContent());
 }
 
 function accessOf(client: MatrixClient): PresenceAccess {

@@ -20,12 +20,8 @@ export function describeError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The SDK's "cannot reach URL: why", with the why made readable where fetch hides it. */
-function connectionText(err: ConnectionError): string {
-  const inner = (err.cause as { cause?: unknown } | undefined)?.cause;
-  if (err.message.endsWith(": fetch failed") && inner instanceof Error && inner.message) return err.message.replace(/fetch failed$/, inner.message);
-  return err.message.replace(/: ENOTFOUND$/, ": no such host").replace(/: ETIMEDOUT$/, ": timed out");
-}
+/** The SDK's "cannot reach URL: why" already says why. */
+const connectionText = (err: ConnectionError): string => err.message;
 
 /** Colour only on a terminal, and never when `NO_COLOR` is set to anything non-empty (no-color.org). */
 export function colourEnabled(stream: { isTTY?: boolean }, env: Record<string, string | undefined> = process.env): boolean {
