@@ -34,6 +34,10 @@ function axon(args: string[], input?: string): Promise<Run> {
   });
 }
 
+async function waitForText(read: () => string, text: string): Promise<void> {
+  for (let i = 0; i < 200 && !read().includes(text); i++) await new Promise((r) => setTimeout(r, 25));
+}
+
 const file = (name: string, text: string) => {
   const p = join(dir, name);
   writeFileSync(p, text);
@@ -148,6 +152,12 @@ describe("axon serve", () => {
       assert.ok(versions.versions.length > 0);
       assert.ok(stdout.includes(dbPath), `data location missing from: ${stdout}`);
       assert.match(stdout, /axon user add/);
+      // The page's address is printed, and it is there.
+      await waitForText(() => stdout, "Web page:");
+      assert.ok(stdout.includes(`Web page: ${url}/`), stdout);
+      const page = await fetch(`${url}/`);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get("content-type") ?? "", /text\/html/);
       child.kill("SIGTERM");
       assert.equal(await exited, 0);
     } finally {
