@@ -72,6 +72,7 @@ export class PresenceService implements PresenceHooks {
   private readonly writer: PresenceWriter;
   private readonly calls: CallTracker | null;
   private readonly timing: PresenceTimers;
+  private readonly callListeners: ((userId: UserId, inCall: boolean) => void)[] = [];
 
   constructor(private readonly deps: PresenceServiceDeps) {
     const c = deps.config;
@@ -94,6 +95,14 @@ export class PresenceService implements PresenceHooks {
 
   get enabled(): boolean {
     return this.deps.config.enabled;
+  }
+
+  /**
+   * Told when a user enters their first call (true) and when they are in none any more (false: the
+   * last call ended, or the busy lease forgot calls whose end was never seen).
+   */
+  onCallsChanged(listener: (userId: UserId, inCall: boolean) => void): void {
+    this.callListeners.push(listener);
   }
 
   /**
@@ -223,6 +232,7 @@ export class PresenceService implements PresenceHooks {
     const before = applyTimers(this.users.get(userId) ?? emptyUser(), now, this.timing);
     const after = fn(before, now);
     this.users.set(userId, after);
+    if ((before.activeCalls > 0) !== (after.activeCalls > 0)) for (const l of this.callListeners) l(userId, after.activeCalls > 0);
     const published = this.publish(userId, after, now);
     if (persist === "lazy" && (published || this.storedFieldsChanged(userId, before, after))) {
       this.writer.lazy(userId, () => this.row(userId));
