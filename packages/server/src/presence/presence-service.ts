@@ -229,10 +229,12 @@ export class PresenceService implements PresenceHooks {
   private change(userId: UserId, fn: (u: UserPresence, now: number) => UserPresence, persist: "lazy" | "caller" = "lazy"): void {
     const now = this.deps.clock.now();
     // Timers due by now apply first, so an event never lands on a state that should have lapsed.
-    const before = applyTimers(this.users.get(userId) ?? emptyUser(), now, this.timing);
+    const stored = this.users.get(userId) ?? emptyUser();
+    const before = applyTimers(stored, now, this.timing);
     const after = fn(before, now);
     this.users.set(userId, after);
-    if ((before.activeCalls > 0) !== (after.activeCalls > 0)) for (const l of this.callListeners) l(userId, after.activeCalls > 0);
+    // From what was stored: the busy lease may have forgotten the calls in applyTimers just above.
+    if (stored.activeCalls > 0 !== after.activeCalls > 0) for (const l of this.callListeners) l(userId, after.activeCalls > 0);
     const published = this.publish(userId, after, now);
     if (persist === "lazy" && (published || this.storedFieldsChanged(userId, before, after))) {
       this.writer.lazy(userId, () => this.row(userId));
