@@ -90,6 +90,8 @@ export const configSchema = z
       .strict()
       .prefault({}),
     /** The web page (built from packages/web) served at `/`. */
+        /** Honour `io.axon.expires_at` on PUT /presence (an explicit choice that ends by itself). */
+        status_expiry: z.boolean().default(true),
     web: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
   })
   .strict();

@@ -10,6 +10,7 @@ const snap = (userId: UserId, state: PresenceSnapshot["state"], statusMsg: strin
   userId,
   state,
   statusMsg,
+  expiresAt: null,
 });
 
 describe("PresenceFeed", () => {

@@ -5,6 +5,8 @@ export interface PresenceSnapshot {
   userId: UserId;
   state: PresenceState;
   statusMsg: string | null;
+  /** When the explicit choice ends, if it has an end. */
+  expiresAt: number | null;
 }
 
 interface Entry {

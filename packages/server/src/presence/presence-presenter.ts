@@ -1,4 +1,4 @@
-import { toWirePresence, type PresenceContent } from "@axon/protocol";
+import { EXPIRES_AT_FIELD, toWirePresence, type PresenceContent } from "@axon/protocol";
 import type { PresenceView } from "./presence-service";
 
 /** Wire content: last_active_ago computed now (integer ms); currently_active only when online; no null status_msg. */
@@ -7,6 +7,7 @@ export function presenceContent(v: PresenceView, now: number): PresenceContent {
   if (v.lastActiveAt !== null) content.last_active_ago = Math.max(0, Math.round(now - v.lastActiveAt));
   if (v.state === "online") content.currently_active = v.currentlyActive;
   if (v.statusMsg) content.status_msg = v.statusMsg;
+  if (v.expiresAt !== null) content[EXPIRES_AT_FIELD] = v.expiresAt;
   return content;
 }
 

@@ -42,6 +42,8 @@ export interface PresenceView {
   userId: UserId;
   state: PresenceState;
   statusMsg: string | null;
+  /** When the explicit choice ends (ms), when it has an end. */
+  expiresAt: number | null;
   lastActiveAt: number | null;
   currentlyActive: boolean;
 }
@@ -115,11 +117,13 @@ export class PresenceService implements PresenceHooks {
     this.deps.membership.onChange((ch) => this.membershipChanged(ch));
     const now = this.deps.clock.now();
     for (const row of await this.deps.store.loadAll()) {
-      const u = restoreUser(row, now);
+      // An end that passed while the server was down applies now, before anyone sees the old state.
+      const u = applyTimers(restoreUser(row, now), now, this.timing);
       this.users.set(row.userId, u);
       this.persistedActive.set(row.userId, row.lastActiveAt);
       const state = effectiveState(u, now, this.timing);
-      this.published.set(row.userId, { userId: row.userId, state, statusMsg: u.statusMsg });
+      this.published.set(row.userId, { userId: row.userId, state, statusMsg: u.statusMsg, expiresAt: u.expiresAt ?? null });
+      if (u.statusMsg !== row.statusMsg || (u.expiresAt ?? null) !== (row.expiresAt ?? null)) this.writer.lazy(row.userId, () => this.row(row.userId));
       this.schedule(row.userId, u);
     }
   }
@@ -132,10 +136,10 @@ export class PresenceService implements PresenceHooks {
 
   // --- explicit -------------------------------------------------------------------------
 
-  /** PUT /presence: answered only after the new state is committed. */
-  async setPresence(userId: UserId, deviceId: DeviceId, state: PresenceState, statusMsg: string | null): Promise<void> {
+  /** PUT /presence: answered only after the new state is committed. `expiresAt`: when this choice ends, if it does. */
+  async setPresence(userId: UserId, deviceId: DeviceId, state: PresenceState, statusMsg: string | null, expiresAt: number | null = null): Promise<void> {
     if (!this.enabled) return;
-    this.change(userId, (u, now) => applyPut(u, deviceId, state, statusMsg, now), "caller");
+    this.change(userId, (u, now) => applyPut(u, deviceId, state, statusMsg, now, expiresAt), "caller");
     await this.writer.durable(userId, () => this.row(userId));
   }
 
@@ -151,18 +155,20 @@ export class PresenceService implements PresenceHooks {
   current(userId: UserId): PresenceView {
     const now = this.deps.clock.now();
     const u = this.users.get(userId);
-    if (!u || !this.enabled) return { userId, state: "offline", statusMsg: null, lastActiveAt: null, currentlyActive: false };
+    if (!u || !this.enabled) return { userId, state: "offline", statusMsg: null, expiresAt: null, lastActiveAt: null, currentlyActive: false };
     const pub = this.published.get(userId);
-    return this.viewOf(userId, pub?.state ?? effectiveState(u, now, this.timing), pub?.statusMsg ?? u.statusMsg, now);
+    if (pub) return this.viewOf(pub, now);
+    return this.viewOf({ userId, state: effectiveState(u, now, this.timing), statusMsg: u.statusMsg, expiresAt: u.expiresAt ?? null }, now);
   }
 
   /** A published state and status, with last-active figures as they are now. */
-  private viewOf(userId: UserId, state: PresenceState, statusMsg: string | null, now: number): PresenceView {
+  private viewOf({ userId, state, statusMsg, expiresAt }: PresenceSnapshot, now: number): PresenceView {
     const lastActiveAt = this.users.get(userId)?.lastActiveAt ?? null;
     return {
       userId,
       state,
       statusMsg,
+      expiresAt,
       lastActiveAt,
       currentlyActive: state === "online" && lastActiveAt !== null && now - lastActiveAt < this.timing.lastActiveGranularity,
     };
@@ -216,7 +222,7 @@ export class PresenceService implements PresenceHooks {
       return [...this.deps.membership.audience(userId)].filter((u) => this.users.has(u)).map((u) => this.current(u));
     }
     const now = this.deps.clock.now();
-    return snaps.map((s) => this.viewOf(s.userId, s.state, s.statusMsg, now));
+    return snaps.map((s) => this.viewOf(s, now));
   }
 
   // --- internals ------------------------------------------------------------------------
@@ -256,7 +262,7 @@ export class PresenceService implements PresenceHooks {
   }
 
   private storedFieldsChanged(userId: UserId, before: UserPresence, after: UserPresence): boolean {
-    if (before.busyFromCall !== after.busyFromCall || before.statusMsg !== after.statusMsg) return true;
+    if (before.busyFromCall !== after.busyFromCall || before.statusMsg !== after.statusMsg || before.expiresAt !== after.expiresAt) return true;
     return this.activeMoved(userId, after);
   }
 
@@ -271,9 +277,10 @@ export class PresenceService implements PresenceHooks {
   private publish(userId: UserId, u: UserPresence, now: number): boolean {
     const state = effectiveState(u, now, this.timing);
     const prev = this.published.get(userId);
-    if (prev && prev.state === state && prev.statusMsg === u.statusMsg) return false;
+    const expiresAt = u.expiresAt ?? null;
+    if (prev && prev.state === state && prev.statusMsg === u.statusMsg && prev.expiresAt === expiresAt) return false;
     if (!prev && state === "offline" && u.statusMsg === null && u.lastActiveAt === null) return false;
-    const snap: PresenceSnapshot = { userId, state, statusMsg: u.statusMsg };
+    const snap: PresenceSnapshot = { userId, state, statusMsg: u.statusMsg, expiresAt };
     this.published.set(userId, snap);
     const audience = this.deps.membership.audience(userId);
     this.feed.publish(snap, audience);
@@ -324,6 +331,7 @@ export class PresenceService implements PresenceHooks {
     return {
       userId,
       state: effectiveState(u, now, this.timing),
+      expiresAt: u.expiresAt ?? null,
       statusMsg: u.statusMsg,
       lastActiveAt: u.lastActiveAt,
       busyFromCall: u.busy && u.busyFromCall,

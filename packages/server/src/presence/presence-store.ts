@@ -12,6 +12,8 @@ export interface StoredPresence {
   lastActiveAt: number | null;
   /** The busy was made by a call. */
   busyFromCall: boolean;
+  /** When the explicit choice ends (ms), if it has an end. */
+  expiresAt: number | null;
   updatedAt: number;
 }
 

@@ -10,6 +10,7 @@ const row = (userId: string, state: StoredPresence["state"] = "online"): StoredP
   statusMsg: null,
   lastActiveAt: null,
   busyFromCall: false,
+  expiresAt: null,
   updatedAt: 0,
 });
 

@@ -31,7 +31,7 @@ const T: PresenceTimers = { syncTimeout: 30, idleTimeout: 300, busyTimeout: 3600
 const HORIZON = 10_000;
 
 type Step =
-  | { at: number; put: PresenceState; device?: string; msg?: string | null }
+  | { at: number; put: PresenceState; device?: string; msg?: string | null; until?: number }
   | { at: number; syncStart: DeviceState; device?: string }
   | { at: number; syncEnd: true; device?: string }
   /** A complete sync request (start and end at the same time). */
@@ -130,8 +130,11 @@ function run(c: Case): void {
         assert.ok(d > s.at, `${where}: deadline ${d} not in the future`);
         // Never late: a change found by scanning must not come before the deadline.
         if (change !== null) assert.ok(change >= d, `${where}: state changes at ${change}, deadline ${d}`);
-        const callsForgotten = applyTimers(timed, d, T).activeCalls !== timed.activeCalls;
-        assert.ok(change === d || callsForgotten, `${where}: deadline ${d} but first change at ${change}`);
+        const atDeadline = applyTimers(timed, d, T);
+        const callsForgotten = atDeadline.activeCalls !== timed.activeCalls;
+        // The end of a choice clears its message even when the state stays the same.
+        const choiceEnded = atDeadline.statusMsg !== timed.statusMsg || atDeadline.expiresAt !== timed.expiresAt;
+        assert.ok(change === d || callsForgotten || choiceEnded, `${where}: deadline ${d} but first change at ${change}`);
       }
       for (const [k, v] of Object.entries(s.fields ?? {})) {
         assert.deepEqual(timed[k as keyof UserPresence], v, `${where}: field ${k}`);
@@ -141,7 +144,7 @@ function run(c: Case): void {
     // The fast path is tried on the state before applyTimers, as the service does.
     const untimed = u;
     u = deepFreeze(applyTimers(u, s.at, T));
-    if ("put" in s) u = applyPut(u, dev(s), s.put, s.msg ?? null, s.at);
+    if ("put" in s) u = applyPut(u, dev(s), s.put, s.msg ?? null, s.at, s.until ?? null);
     else if ("syncStart" in s) u = checkInPlace(where, untimed, applySyncStart(u, dev(s), s.syncStart, s.at), s.syncStart, dev(s), true, s.at);
     else if ("syncEnd" in s) u = checkInPlace(where, untimed, applySyncEnd(u, dev(s), s.at), "online", dev(s), false, s.at);
     else if ("sync" in s) {
@@ -159,7 +162,100 @@ function run(c: Case): void {
 const restored = (state: PresenceState, lastActiveAt: number | null, at: number, extra: Partial<StoredPresence> = {}) =>
   restoreUser({ state, statusMsg: "restored", lastActiveAt, ...extra }, at);
 
+/** Choices with an end (`io.axon.expires_at`). */
+const endCases: Case[] = [
+  {
+    name: "end: busy until 400 ends at 400 as if cleared: state from the devices, message gone",
+    steps: [
+      { at: 100, syncStart: "online" },
+      { at: 110, put: "busy", msg: "workshop", until: 400 },
+      { at: 399, expect: "busy", deadline: 400, fields: { statusMsg: "workshop", expiresAt: 400 } },
+      { at: 400, expect: "online", fields: { statusMsg: null, expiresAt: null, busy: false } },
+    ],
+  },
+  {
+    name: "end: during a call the call's busy stays, and the call's end then derives from the devices",
+    steps: [
+      { at: 100, syncStart: "online" },
+      { at: 110, put: "busy", msg: "workshop", until: 300 },
+      { at: 200, callJoined: true },
+      { at: 300, expect: "busy", fields: { statusMsg: null, busyFromCall: true, stateBeforeCall: null } },
+      { at: 400, callLeft: true },
+      { at: 400, expect: "online" },
+    ],
+  },
+  {
+    name: "end: a call that ends first gives back the chosen busy, which then ends on time",
+    steps: [
+      { at: 100, syncStart: "online" },
+      { at: 110, put: "busy", msg: "focus", until: 390 },
+      { at: 200, callJoined: true },
+      { at: 300, callLeft: true },
+      { at: 300, expect: "busy", deadline: 390, fields: { statusMsg: "focus" } },
+      { at: 390, expect: "online", fields: { statusMsg: null } },
+    ],
+  },
+  {
+    name: "end: a choice made during a call with an end gives way to the call's busy at its end",
+    steps: [
+      { at: 100, syncStart: "online" },
+      { at: 110, callJoined: true },
+      { at: 200, put: "online", msg: "back soon", until: 350 },
+      { at: 349, expect: "online", deadline: 350 },
+      { at: 350, expect: "busy", fields: { statusMsg: null, choseDuringCall: false } },
+      { at: 400, callLeft: true },
+      { at: 400, expect: "online" },
+    ],
+  },
+  {
+    name: "end: a later choice replaces the end (no end unless it carries one)",
+    steps: [
+      { at: 100, syncStart: "online" },
+      { at: 110, put: "busy", msg: "a", until: 500 },
+      { at: 200, put: "busy", msg: "b" },
+      { at: 200, expect: "busy", deadline: null, fields: { expiresAt: null } },
+      { at: 600, expect: "busy", fields: { statusMsg: "b" } },
+      { at: 700, put: "busy", msg: "c", until: 800 },
+      { at: 750, put: "busy", msg: "d", until: 1000 },
+      { at: 800, expect: "busy", deadline: 1000 },
+      { at: 1000, expect: "online", fields: { statusMsg: null } },
+    ],
+  },
+  {
+    name: "end: a non-busy choice's end clears only its message",
+    steps: [
+      { at: 100, syncStart: "online" },
+      { at: 150, put: "online", msg: "lunch", until: 400 },
+      { at: 399, expect: "online", deadline: 400, fields: { statusMsg: "lunch" } },
+      { at: 400, expect: "online", fields: { statusMsg: null, expiresAt: null } },
+    ],
+  },
+  {
+    name: "end: the busy lease comes first (offline at 3700), and the end still clears the message at 5000",
+    steps: [
+      { at: 100, put: "busy", msg: "away for the day", until: 5000 },
+      { at: 3699, expect: "busy" },
+      { at: 3700, expect: "offline", deadline: 5000, fields: { statusMsg: "away for the day", busy: false } },
+      { at: 5000, expect: "offline", deadline: null, fields: { statusMsg: null, expiresAt: null } },
+    ],
+  },
+  {
+    name: "end: an end that passed during a restart applies at start-up",
+    start: restored("busy", 100, 600, { expiresAt: 500 }),
+    steps: [{ at: 600, expect: "offline", fields: { statusMsg: null, expiresAt: null, busy: false } }],
+  },
+  {
+    name: "end: an end still ahead after a restart is kept",
+    start: restored("busy", 100, 600, { expiresAt: 900 }),
+    steps: [
+      { at: 600, expect: "busy", deadline: 900, fields: { statusMsg: "restored" } },
+      { at: 900, expect: "offline", fields: { statusMsg: null } },
+    ],
+  },
+];
+
 const cases: Case[] = [
+  ...endCases,
   // --- basics
   { name: "a new user is offline with nothing pending", steps: [{ at: 0, expect: "offline", active: false, deadline: null }] },
   {

@@ -65,6 +65,12 @@ export interface UserPresence {
    */
   explicitAt?: number | null;
   statusMsg: string | null;
+  /**
+   * When the last explicit choice ends (ms), or null when it has no end (`io.axon.expires_at`).
+   * Then it ends as if cleared: the status message goes, and a busy chosen ends (what a call
+   * implies stays). Optional so that older callers keep compiling.
+   */
+  expiresAt?: number | null;
   /** Last activity of the user (max over devices and PUTs), ms; null = never active. */
   lastActiveAt: number | null;
 }
@@ -79,6 +85,7 @@ export const emptyUser = (): UserPresence => ({
   explicit: null,
   explicitAt: null,
   statusMsg: null,
+  expiresAt: null,
   lastActiveAt: null,
 });
 
@@ -89,6 +96,8 @@ export interface StoredPresence {
   lastActiveAt: number | null;
   /** The stored busy was made by a call (so a call end after the restart still clears it). */
   busyFromCall?: boolean;
+  /** When the explicit choice ends, if it has an end. */
+  expiresAt?: number | null;
 }
 
 /**
@@ -100,6 +109,7 @@ export interface StoredPresence {
 export function restoreUser(stored: StoredPresence, now: number): UserPresence {
   const u = emptyUser();
   u.statusMsg = stored.statusMsg;
+  u.expiresAt = stored.expiresAt ?? null;
   u.lastActiveAt = stored.lastActiveAt;
   if (stored.state === "busy") {
     u.busy = true;
@@ -163,6 +173,41 @@ function explicitStateAt(u: UserPresence, now: number, t: PresenceTimers): Devic
  * activity for busyTimeout, busy ends and every call is forgotten (a call whose end is never seen
  * ends here). It runs from the later of the last activity and the moment the last device went.
  */
+/** The explicit choice has reached its end (and has not been ended yet). */
+function choiceEnded(u: UserPresence, now: number): boolean {
+  return u.expiresAt != null && now >= u.expiresAt;
+}
+
+/**
+ * Busy at `now`: chosen (until the choice ends), or made by a call; the lease ends both. A choice
+ * that ends during a call leaves what the call implies: busy.
+ */
+function busyAt(u: UserPresence, now: number, t: PresenceTimers): boolean {
+  if (!u.busy && u.activeCalls === 0) return false;
+  if (leaseExpired(u, now, t)) return false;
+  if (choiceEnded(u, now)) return u.activeCalls > 0;
+  return u.busy;
+}
+
+/**
+ * The explicit choice ends as if the user had cleared it: its status message goes; a busy chosen
+ * ends, or becomes the call's busy when the user is in a call (so the end of the call then
+ * derives from the devices); a choice made during a call no longer outranks the call. A non-busy
+ * choice lives on its device, which the next sync sets anyway: only the message goes.
+ */
+function endChoice(next: UserPresence): void {
+  next.statusMsg = null;
+  next.expiresAt = null;
+  if (next.activeCalls > 0) {
+    next.busy = true;
+    next.busyFromCall = true;
+    next.stateBeforeCall = null;
+    next.choseDuringCall = false;
+  } else if (next.busy && !next.busyFromCall) {
+    next.busy = false;
+  }
+}
+
 function leaseExpired(u: UserPresence, now: number, t: PresenceTimers): boolean {
   if (!u.busy && u.activeCalls === 0) return false;
   if (anyLiveDevice(u, now, t)) return false;
@@ -181,9 +226,18 @@ function leaseExpired(u: UserPresence, now: number, t: PresenceTimers): boolean 
  * unavailable device back online underneath (it is activity). A PUT during a call means the end
  * of the call restores nothing.
  */
-export function applyPut(u: UserPresence, deviceId: string, state: PresenceState, statusMsg: string | null, now: number): UserPresence {
+export function applyPut(
+  u: UserPresence,
+  deviceId: string,
+  state: PresenceState,
+  statusMsg: string | null,
+  now: number,
+  /** When this choice ends; null: it has none (a later choice always replaces an earlier end). */
+  expiresAt: number | null = null,
+): UserPresence {
   const next = clone(u);
   next.statusMsg = statusMsg;
+  next.expiresAt = expiresAt;
   next.lastActiveAt = later(u.lastActiveAt, now);
   const d: DevicePresence = ownDevice(next, deviceId) ?? { state: "online", syncsInFlight: 0, lastSyncAt: now, lastActiveAt: now };
   d.lastSyncAt = Math.max(d.lastSyncAt, now);
@@ -354,7 +408,8 @@ export function applyTimers(u: UserPresence, now: number, t: PresenceTimers): Us
 /** applyTimers without the shortcut: always a new object (exported for the test that they agree). */
 export function materializeTimers(u: UserPresence, now: number, t: PresenceTimers): UserPresence {
   const next = clone(u);
-  if (leaseExpired(u, now, t)) {
+  if (choiceEnded(u, now)) endChoice(next);
+  if (leaseExpired(next, now, t)) {
     next.busy = false;
     next.busyFromCall = false;
     next.activeCalls = 0;
@@ -374,7 +429,7 @@ export function materializeTimers(u: UserPresence, now: number, t: PresenceTimer
 
 /** Whether applyTimers at `now` would change anything (mirrors it check by check). */
 function timersDue(u: UserPresence, now: number, t: PresenceTimers): boolean {
-  if (leaseExpired(u, now, t)) return true;
+  if (choiceEnded(u, now) || leaseExpired(u, now, t)) return true;
   for (const d of u.devices.values()) {
     if (!isLive(d, now, t) || deviceStateAt(d, now, t) !== d.state) return true;
   }
@@ -391,7 +446,7 @@ function timersDue(u: UserPresence, now: number, t: PresenceTimers): boolean {
  * applied lazily at `now`, so this is right even before applyTimers runs.
  */
 export function effectiveState(u: UserPresence, now: number, t: PresenceTimers): PresenceState {
-  if (u.busy && !leaseExpired(u, now, t)) return "busy";
+  if (busyAt(u, now, t)) return "busy";
   let best: DeviceState = "offline";
   for (const d of u.devices.values()) {
     if (isLive(d, now, t)) best = higher(best, deviceStateAt(d, now, t));
@@ -417,6 +472,8 @@ export function nextDeadline(u: UserPresence, t: PresenceTimers): number | null 
     const before = effectiveState(u, i === 0 ? c - 1 : times[i - 1]!, t);
     if (effectiveState(u, c, t) !== before) return c;
     if (c === lease && u.activeCalls > 0) return c;
+    // The end of a choice clears its message even when the state stays.
+    if (c === u.expiresAt) return c;
   }
   return null;
 }
@@ -451,6 +508,7 @@ function deadlineCandidates(u: UserPresence, t: PresenceTimers): { times: number
     if (since !== null) times.push(since + t.syncTimeout);
     if (u.explicit === "online" && u.lastActiveAt !== null) times.push(u.lastActiveAt + t.idleTimeout);
   }
+  if (u.expiresAt != null) times.push(u.expiresAt);
   let lease: number | null = null;
   if ((u.busy || u.activeCalls > 0) && allIdle) {
     lease = Math.max(u.lastActiveAt === null ? Number.NEGATIVE_INFINITY : u.lastActiveAt + t.busyTimeout, lastGone);

@@ -102,6 +102,8 @@ export interface PresenceTable {
   status_msg: string | null;
   last_active_ts: number | null;
   busy_from_call: number;
+  /** When the explicit choice ends (ms); null: no end. */
+  expires_ts: number | null;
   updated_ts: number;
 }
 

@@ -11,6 +11,7 @@ const row = (userId: string, over: Partial<StoredPresence> = {}): StoredPresence
   statusMsg: null,
   lastActiveAt: 1000,
   busyFromCall: false,
+  expiresAt: null,
   updatedAt: 1000,
   ...over,
 });
@@ -29,6 +30,7 @@ for (const { name, skip } of await testDatabases()) {
           statusMsg: "on a call",
           lastActiveAt: 2_000_000_000_000,
           busyFromCall: true,
+          expiresAt: 2_000_000_360_000,
           updatedAt: 2000,
         });
         await store.saveMany([busy]);

@@ -10,6 +10,7 @@ const toRecord = (r: PresenceTable): StoredPresence => ({
   statusMsg: r.status_msg,
   lastActiveAt: r.last_active_ts,
   busyFromCall: r.busy_from_call === 1,
+  expiresAt: r.expires_ts,
   updatedAt: r.updated_ts,
 });
 
@@ -19,6 +20,7 @@ const toRow = (p: StoredPresence): PresenceTable => ({
   status_msg: p.statusMsg,
   last_active_ts: p.lastActiveAt,
   busy_from_call: p.busyFromCall ? 1 : 0,
+  expires_ts: p.expiresAt,
   updated_ts: p.updatedAt,
 });
 
@@ -43,6 +45,7 @@ export class SqlPresenceStore implements PresenceStore {
               status_msg: eb.ref("excluded.status_msg"),
               last_active_ts: eb.ref("excluded.last_active_ts"),
               busy_from_call: eb.ref("excluded.busy_from_call"),
+              expires_ts: eb.ref("excluded.expires_ts"),
               updated_ts: eb.ref("excluded.updated_ts"),
             })),
           )

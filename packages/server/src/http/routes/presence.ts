@@ -1,5 +1,6 @@
 import {
   BUSY_SPELLINGS,
+  EXPIRES_AT_FIELD,
   forbidden,
   invalidParam,
   limitExceeded,
@@ -15,6 +16,17 @@ import type { AppDeps } from "../deps";
 import { jsonObject, requireAuth } from "../request";
 
 const PLAIN_STATES = ["online", "unavailable", "offline"];
+/** The furthest end a choice may have: a year. */
+const MAX_EXPIRY_MS = 366 * 24 * 3_600_000;
+
+/** `io.axon.expires_at`: absent or null means no end; otherwise an integer time in the future, within a year. */
+function parseExpiry(raw: unknown, now: number): number | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== "number" || !Number.isSafeInteger(raw)) throw invalidParam(`'${EXPIRES_AT_FIELD}' must be an integer time in ms since the epoch.`);
+  if (raw <= now) throw invalidParam(`'${EXPIRES_AT_FIELD}' is in the past.`);
+  if (raw > now + MAX_EXPIRY_MS) throw invalidParam(`'${EXPIRES_AT_FIELD}' is more than a year ahead.`);
+  return raw;
+}
 
 function targetUser(req: FastifyRequest): UserId {
   const userId = parseUserId((req.params as { userId: string }).userId);
@@ -46,10 +58,11 @@ export const presenceRoutes =
       if (typeof msg === "string" && [...msg].length > config.presence.max_status_length) {
         throw invalidParam(`'status_msg' is longer than ${config.presence.max_status_length} characters.`);
       }
+      const expiresAt = config.presence.status_expiry ? parseExpiry(body[EXPIRES_AT_FIELD], clock.now()) : null;
       if (!presence.enabled) return {};
       const wait = limits.take(who.userId, clock.now());
       if (wait > 0) throw limitExceeded(wait);
-      await presence.setPresence(who.userId, who.deviceId, state, msg ? msg : null);
+      await presence.setPresence(who.userId, who.deviceId, state, msg ? msg : null, expiresAt);
       return {};
     });
 

@@ -1,4 +1,4 @@
-import { BUSY_FEATURE_FLAG } from "@axon/protocol";
+import { BUSY_FEATURE_FLAG, EXPIRY_FEATURE_FLAG } from "@axon/protocol";
 import type { FastifyPluginAsync } from "fastify";
 import type { AppDeps } from "../deps";
 
@@ -11,7 +11,13 @@ export const wellKnownRoutes =
     // GET /_matrix/client/versions (no auth needed; a token is ignored)
     app.get("/_matrix/client/versions", async () => ({
       versions: SPEC_VERSIONS,
-      unstable_features: { [BUSY_FEATURE_FLAG]: config.presence.busy_presence },
+      unstable_features: {
+        [BUSY_FEATURE_FLAG]: config.presence.busy_presence,
+        [EXPIRY_FEATURE_FLAG]: config.presence.enabled && config.presence.status_expiry,
+        // Extended profiles (MSC4133, stable in spec v1.16) at /v3: what matrix-js-sdk looks for.
+        "uk.tcpip.msc4133": true,
+        "uk.tcpip.msc4133.stable": true,
+      },
     }));
 
     // GET /.well-known/matrix/client
