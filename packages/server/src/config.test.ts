@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
-import { buildConfig, ConfigError, loadConfig, parseDuration } from "./config";
+import { buildConfig, ConfigError, loadConfig, parseByteSize, parseDuration } from "./config";
 
 const dir = mkdtempSync(join(tmpdir(), "axon-config-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -184,5 +184,20 @@ describe("axon.example.yaml", () => {
     const keys = (o: object): string[] =>
       Object.entries(o).flatMap(([k, v]) => (typeof v === "object" && v !== null ? [k, ...keys(v as object)] : [k]));
     for (const key of keys(buildConfig({}))) assert.match(text, new RegExp(`^\\s*#?\\s*${key}:`, "m"), key);
+  });
+});
+
+describe("byte sizes (media.max_upload_size)", () => {
+  it("parses bytes and K, M, G in binary units", () => {
+    assert.equal(parseByteSize(1000), 1000);
+    assert.equal(parseByteSize("512K"), 512 * 1024);
+    assert.equal(parseByteSize("50M"), 50 * 1024 * 1024);
+    assert.equal(parseByteSize("1GiB"), 1024 ** 3);
+    assert.equal(buildConfig({ media: { max_upload_size: "3m" } }).media.max_upload_size, 3 * 1024 * 1024);
+  });
+
+  it("refuses what is not a size, naming the key", () => {
+    for (const bad of ["", "ten", "5T", "-1", 0, 1.5]) assert.equal(parseByteSize(bad), null, String(bad));
+    assert.throws(() => buildConfig({ media: { max_upload_size: "big" } }), /media\.max_upload_size: not a size/);
   });
 });

@@ -11,18 +11,32 @@ export function parseDuration(raw: string | number): number | null {
   return Math.round(Number(m[1]) * factor);
 }
 
-const duration = (fallback: string) =>
+/** A string-or-number key read by `parse`; a value it refuses is reported with `hint`. */
+const parsedValue = (fallback: string, parse: (v: string | number) => number | null, hint: string) =>
   z
     .union([z.string(), z.number()])
     .default(fallback)
     .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === null) {
-        ctx.addIssue({ code: "custom", message: `not a duration (use e.g. 500ms, 30s, 5m, 1h): ${String(v)}` });
+      const n = parse(v);
+      if (n === null) {
+        ctx.addIssue({ code: "custom", message: `${hint}: ${String(v)}` });
         return z.NEVER;
       }
-      return ms;
+      return n;
     });
+
+const duration = (fallback: string) => parsedValue(fallback, parseDuration, "not a duration (use e.g. 500ms, 30s, 5m, 1h)");
+
+/** Parses "50M", "512K", "1G" (binary units) or a bare number of bytes. */
+export function parseByteSize(raw: string | number): number | null {
+  if (typeof raw === "number") return Number.isInteger(raw) && raw > 0 ? raw : null;
+  const m = /^(\d+)\s*([KMG]?)i?B?$/i.exec(raw.trim());
+  if (!m) return null;
+  const n = Number(m[1]) * 1024 ** ["", "K", "M", "G"].indexOf((m[2] ?? "").toUpperCase());
+  return n > 0 ? n : null;
+}
+
+const byteSize = (fallback: string) => parsedValue(fallback, parseByteSize, "not a size (use e.g. 512K, 50M, 1G)");
 
 const serverName = z.string().regex(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, "must be a host name, optionally with :port");
 
@@ -93,6 +107,31 @@ export const configSchema = z
         /** Honour `io.axon.expires_at` on PUT /presence (an explicit choice that ends by itself). */
         status_expiry: z.boolean().default(true),
     web: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+    /** The media repository (issue 16): uploads on disk, content-addressed, metadata in the database. */
+    media: z
+      .object({
+        path: z.string().min(1).default("./data/media"),
+        max_upload_size: byteSize("50M"),
+        /** Uploads (and pending /create ids) a user may start per minute; 0: no limit. */
+        uploads_per_minute: z.number().int().min(0).default(30),
+        /** The frozen unauthenticated /_matrix/media/v3/download|thumbnail; off for new installs. */
+        legacy_unauthenticated: z.boolean().default(false),
+        /** Largest image (in pixels) a thumbnail is made from. */
+        max_thumbnail_source_pixels: z.number().int().min(1).default(40_000_000),
+      })
+      .strict()
+      .prefault({}),
+    /** TURN credentials for GET /voip/turnServer (the TURN REST API shared-secret scheme). */
+    voip: z
+      .object({
+        turn_uris: z.array(z.string().min(1)).default([]),
+        turn_shared_secret: z.string().optional(),
+        turn_user_lifetime: duration("1h"),
+      })
+      .strict()
+      .prefault({}),
+    /** POST /user_directory/search: false finds only people who share a room with the searcher. */
+    user_directory: z.object({ search_all_users: z.boolean().default(false) }).strict().prefault({}),
   })
   .strict();
 

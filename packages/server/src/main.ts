@@ -16,6 +16,7 @@ import { Notifier } from "./sync/notifier";
 import { PresenceStreamProvider } from "./sync/presence-stream";
 import { SyncService } from "./sync/sync-service";
 import { createRoomServices } from "./compose-rooms";
+import { createFeatureServices } from "./compose-features";
 import { openDatabase, type OpenDatabase } from "./storage/database";
 import { SqlAccountStore } from "./storage/sql-account-store";
 
@@ -67,7 +68,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   // The token layout follows this array: append new providers at the end.
   const sync = new SyncService([...roomServices.providers, new PresenceStreamProvider(presence, clock)], notifier, presence);
   const { rooms, typing, receipts, accountData, filters } = roomServices;
-  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, sync, rooms, typing, receipts, accountData, filters };
+  const features = createFeatureServices({ db: database.db, config, clock });
+  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, sync, rooms, typing, receipts, accountData, filters, ...features };
   const app = await buildApp(deps, logger, { webRoot: opts.webRoot });
 
   let copies: NetServer[] = [];
@@ -86,6 +88,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
           backlog: BACKLOG,
           acceptDescriptors: config.listen.accept_descriptors,
           maxBody: MAX_BODY,
+          maxUploadBody: config.media.max_upload_size,
           keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
           logLevel: config.log.level,
         };

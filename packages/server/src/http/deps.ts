@@ -6,9 +6,10 @@ import type { MembershipIndex } from "../rooms/membership-index";
 import type { Notifier } from "../sync/notifier";
 import type { SyncService } from "../sync/sync-service";
 import type { RoomServices } from "../compose-rooms";
+import type { FeatureServices } from "../compose-features";
 
 /** Everything the routes call; built once in main.ts. */
-export interface AppDeps {
+export interface AppDeps extends FeatureServices {
   config: Config;
   clock: Clock;
   accounts: AccountService;

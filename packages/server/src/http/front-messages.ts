@@ -10,6 +10,8 @@ export interface FrontSettings {
   backlog: number;
   acceptDescriptors: number;
   maxBody: number;
+  /** The cap for media uploads (`media.max_upload_size`), whose bodies are files, not JSON. */
+  maxUploadBody: number;
   keepAliveTimeoutMs: number;
   logLevel: string;
 }

@@ -18,6 +18,8 @@ import { closeListenerCopies, listenerCopiesOrNone } from "./listener-copies";
 import { accessToken } from "./request";
 
 const SYNC_PATH = /^\/_matrix\/client\/(?:v3|r0)\/sync\/?$/;
+/** Media uploads carry files: their cap is media.max_upload_size, not the 1 MiB of JSON bodies. */
+const UPLOAD_PATH = /^\/_matrix\/media\/(?:v3|r0)\/upload(?:\/|$)/;
 
 const port = parentPort;
 if (!port) throw new Error("front-thread.ts runs as a worker thread");
@@ -55,25 +57,27 @@ server.keepAliveTimeout = settings.keepAliveTimeoutMs;
 function readBody(req: IncomingMessage, res: ServerResponse, id: number, url: string): void {
   const chunks: Buffer[] = [];
   let size = 0;
+  const q = url.indexOf("?");
+  const maxBody = UPLOAD_PATH.test(q < 0 ? url : url.slice(0, q)) ? settings.maxUploadBody : settings.maxBody;
   const refuse = (): void => {
     waiting.delete(id);
     const body = JSON.stringify(tooLarge().toJSON());
     res.writeHead(413, { ...JSON_HEADERS, connection: "close" });
     res.end(body);
   };
-  if (Number(req.headers["content-length"]) > settings.maxBody) {
+  if (Number(req.headers["content-length"]) > maxBody) {
     refuse();
     req.resume();
     return;
   }
   req.on("data", (chunk: Buffer) => {
-    if (size > settings.maxBody) return;
+    if (size > maxBody) return;
     size += chunk.length;
-    if (size > settings.maxBody) refuse();
+    if (size > maxBody) refuse();
     else chunks.push(chunk);
   });
   req.on("end", () => {
-    if (size > settings.maxBody || !waiting.has(id)) return;
+    if (size > maxBody || !waiting.has(id)) return;
     const body = size === 0 ? null : Buffer.concat(chunks, size);
     send({ t: "http", id, method: req.method ?? "GET", url, headers: req.headers, body, remoteAddress: req.socket.remoteAddress });
   });

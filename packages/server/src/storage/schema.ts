@@ -107,6 +107,29 @@ export interface PresenceTable {
   updated_ts: number;
 }
 
+export interface MediaTable {
+  media_id: string;
+  user_id: string;
+  created_ts: number;
+  expires_ts: number | null;
+  content_type: string | null;
+  upload_name: string | null;
+  size: number | null;
+  sha256: string | null;
+  uploaded_ts: number | null;
+}
+
+export interface MediaThumbnailsTable {
+  media_id: string;
+  width: number;
+  height: number;
+  method: string;
+  animated: number;
+  content_type: string;
+  size: number;
+  sha256: string;
+}
+
 export interface Database {
   users: UsersTable;
   devices: DevicesTable;
@@ -120,4 +143,6 @@ export interface Database {
   account_data: AccountDataTable;
   receipts: ReceiptsTable;
   presence: PresenceTable;
+  media: MediaTable;
+  media_thumbnails: MediaThumbnailsTable;
 }

@@ -2,6 +2,7 @@ import type { Migration } from "kysely";
 import * as m0001 from "./0001-accounts";
 import * as m0002 from "./0002-rooms";
 import * as m0003 from "./0003-presence";
+import * as m0004 from "./0004-media";
 import * as m0005 from "./0005-presence-expiry";
 
 /** Every migration, in order; a new one is a numbered module added here. */
@@ -9,5 +10,6 @@ export const migrations: Record<string, Migration> = {
   "0001-accounts": m0001,
   "0002-rooms": m0002,
   "0003-presence": m0003,
+  "0004-media": m0004,
   "0005-presence-expiry": m0005,
 };
