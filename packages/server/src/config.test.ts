@@ -39,6 +39,7 @@ describe("config defaults", () => {
       enabled: true,
       busy_presence: true,
       busy_during_calls: true,
+      call_profile_field: true,
       sync_timeout: 30_000,
       idle_timeout: 300_000,
       busy_timeout: 3_600_000,

@@ -83,6 +83,8 @@ export const configSchema = z
         busy_presence: z.boolean().default(true),
         /** Defaults to busy_presence. */
         busy_during_calls: z.boolean().optional(),
+        /** MSC4426: keep org.matrix.msc4426.call on the profile of users in a call (needs busy_during_calls). */
+        call_profile_field: z.boolean().default(true),
         sync_timeout: duration("30s"),
         idle_timeout: duration("5m"),
         busy_timeout: duration("1h"),

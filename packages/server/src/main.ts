@@ -10,6 +10,9 @@ import { closeListenerCopies, listenerCopiesOrNone } from "./http/listener-copie
 import type { AppDeps } from "./http/deps";
 import { createLogger } from "./log";
 import { PresenceService } from "./presence/presence-service";
+import { CallProfileField } from "./profile/call-field";
+import { ProfileFieldService } from "./profile/profile-field-service";
+import { SqlProfileFieldStore } from "./storage/sql-profile-field-store";
 import { MembershipIndex } from "./rooms/membership-index";
 import { SqlPresenceStore } from "./storage/sql-presence-store";
 import { Notifier } from "./sync/notifier";
@@ -65,11 +68,14 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   // Before presence starts: it reads the membership index this fills.
   const roomServices = await createRoomServices({ db: database.db, serverName: config.server_name, clock, accounts, membership, notifier, hooks: presence });
   await presence.start();
+  const profileFields = new ProfileFieldService(new SqlProfileFieldStore(database.db), accounts);
+  const callField = new CallProfileField(profileFields, clock, logger);
+  await callField.start(presence, config.presence.call_profile_field);
   // The token layout follows this array: append new providers at the end.
   const sync = new SyncService([...roomServices.providers, new PresenceStreamProvider(presence, clock)], notifier, presence);
   const { rooms, typing, receipts, accountData, filters } = roomServices;
-  const features = createFeatureServices({ db: database.db, config, clock });
-  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, sync, rooms, typing, receipts, accountData, filters, ...features };
+  const features = createFeatureServices({ db: database.db, config, clock, accounts, membership, roomServices });
+  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features };
   const app = await buildApp(deps, logger, { webRoot: opts.webRoot });
 
   let copies: NetServer[] = [];
@@ -108,6 +114,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       closeListenerCopies(copies);
       await app.close();
       await presence.close();
+      await callField.settled();
       await database.close();
     },
   };

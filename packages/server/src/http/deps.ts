@@ -2,6 +2,7 @@ import type { AccountService } from "../accounts/account-service";
 import type { Clock } from "../clock";
 import type { Config } from "../config";
 import type { PresenceService } from "../presence/presence-service";
+import type { ProfileFieldService } from "../profile/profile-field-service";
 import type { MembershipIndex } from "../rooms/membership-index";
 import type { Notifier } from "../sync/notifier";
 import type { SyncService } from "../sync/sync-service";
@@ -22,4 +23,6 @@ export interface AppDeps extends FeatureServices {
   accountData: RoomServices["accountData"];
   filters: RoomServices["filters"];
   presence: PresenceService;
+  /** Extended profile fields (spec v1.16). */
+  profileFields: ProfileFieldService;
 }

@@ -130,6 +130,14 @@ export interface MediaThumbnailsTable {
   sha256: string;
 }
 
+export interface ProfileFieldsTable {
+  user_id: string;
+  key: string;
+  /** JSON text. */
+  value: string;
+  set_by_server: number;
+}
+
 export interface Database {
   users: UsersTable;
   devices: DevicesTable;
@@ -145,4 +153,5 @@ export interface Database {
   presence: PresenceTable;
   media: MediaTable;
   media_thumbnails: MediaThumbnailsTable;
+  profile_fields: ProfileFieldsTable;
 }

@@ -19,6 +19,10 @@ const ROUTES: Route[] = [
   { pattern: new RegExp(`^${PREFIX}/sync$`), method: "GET", file: "sync.yaml", path: "/sync", presenceEvents: true },
   { pattern: new RegExp(`^${PREFIX}/rooms/[^/]+/messages$`), method: "GET", file: "message_pagination.yaml", path: "/rooms/{roomId}/messages" },
   { pattern: new RegExp(`^${PREFIX}/presence/[^/]+/status$`), method: "GET", file: "presence.yaml", path: "/presence/{userId}/status" },
+  { pattern: new RegExp(`^${PREFIX}/profile/[^/]+$`), method: "GET", file: "profile.yaml", path: "/profile/{userId}" },
+  { pattern: new RegExp(`^${PREFIX}/profile/[^/]+/[^/]+$`), method: "GET", file: "profile.yaml", path: "/profile/{userId}/{keyName}" },
+  { pattern: new RegExp(`^${PREFIX}/profile/[^/]+/[^/]+$`), method: "PUT", file: "profile.yaml", path: "/profile/{userId}/{keyName}" },
+  { pattern: new RegExp(`^${PREFIX}/profile/[^/]+/[^/]+$`), method: "DELETE", file: "profile.yaml", path: "/profile/{userId}/{keyName}" },
 ];
 
 /** Collects schema problems in what the server sent; `checked` counts the bodies looked at. */

@@ -20,6 +20,7 @@ export const accountRoutes =
           "m.room_versions": { default: "10", available: { "10": "stable" } },
           "m.set_displayname": { enabled: true },
           "m.set_avatar_url": { enabled: true },
+          "m.profile_fields": { enabled: true },
           "m.3pid_changes": { enabled: false },
         },
       };

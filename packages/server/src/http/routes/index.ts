@@ -5,6 +5,7 @@ import { deviceRoutes } from "./devices";
 import { loginRoutes } from "./login";
 import { presenceRoutes } from "./presence";
 import { profileRoutes } from "./profile";
+import { profileFieldRoutes } from "./profile-fields";
 import { registerRoutes } from "./register";
 import { accountDataRoutes } from "./account-data";
 import { directoryRoutes } from "./directory";
@@ -19,7 +20,7 @@ import { syncRoutes } from "./sync";
 export const clientRoutes =
   (deps: AppDeps): FastifyPluginAsync =>
   async (app) => {
-    for (const routes of [loginRoutes, registerRoutes, accountRoutes, profileRoutes, deviceRoutes, presenceRoutes]) {
+    for (const routes of [loginRoutes, registerRoutes, accountRoutes, profileRoutes, profileFieldRoutes, deviceRoutes, presenceRoutes]) {
       await app.register(routes(deps));
     }
     for (const routes of [roomRoutes, roomEventRoutes, membershipRoutes, directoryRoutes, ephemeralRoutes, accountDataRoutes, pushRuleRoutes, syncRoutes]) {

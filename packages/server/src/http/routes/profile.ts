@@ -14,7 +14,7 @@ function userParam(req: FastifyRequest): UserId {
 }
 
 export const profileRoutes =
-  ({ accounts }: AppDeps): FastifyPluginAsync =>
+  ({ accounts, profileFields }: AppDeps): FastifyPluginAsync =>
   async (app) => {
     const load = async (req: FastifyRequest) => {
       const user = await accounts.getUser(userParam(req));
@@ -26,7 +26,8 @@ export const profileRoutes =
     // GET /profile/{userId}
     app.get("/profile/:userId", async (req) => {
       const u = await load(req);
-      return { ...(u.displayname !== null && { displayname: u.displayname }), ...(u.avatarUrl !== null && { avatar_url: u.avatarUrl }) };
+      const extended = await profileFields.extendedFields(u.userId);
+      return { ...extended, ...(u.displayname !== null && { displayname: u.displayname }), ...(u.avatarUrl !== null && { avatar_url: u.avatarUrl }) };
     });
 
     // GET /profile/{userId}/displayname
@@ -54,6 +55,7 @@ export const profileRoutes =
     app.put("/profile/:userId/displayname", async (req) => {
       const userId = await owner(req);
       const body = parseWith(displaynameBody, jsonObject(req));
+      await profileFields.assertFits(userId, "displayname", body.displayname ?? null);
       await accounts.setProfile(userId, { displayname: body.displayname ?? null });
       return {};
     });
@@ -62,6 +64,7 @@ export const profileRoutes =
     app.put("/profile/:userId/avatar_url", async (req) => {
       const userId = await owner(req);
       const body = parseWith(avatarBody, jsonObject(req));
+      await profileFields.assertFits(userId, "avatar_url", body.avatar_url ?? null);
       await accounts.setProfile(userId, { avatarUrl: body.avatar_url ?? null });
       return {};
     });
