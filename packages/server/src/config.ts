@@ -90,6 +90,8 @@ export const configSchema = z
         busy_timeout: duration("1h"),
         last_active_granularity: duration("60s"),
         max_status_length: z.number().int().min(1).max(65536).default(1024),
+        /** Honour `io.axon.expires_at` on PUT /presence (an explicit choice that ends by itself). */
+        status_expiry: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
@@ -106,8 +108,6 @@ export const configSchema = z
       .strict()
       .prefault({}),
     /** The web page (built from packages/web) served at `/`. */
-        /** Honour `io.axon.expires_at` on PUT /presence (an explicit choice that ends by itself). */
-        status_expiry: z.boolean().default(true),
     web: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
     /** The media repository (issue 16): uploads on disk, content-addressed, metadata in the database. */
     media: z
