@@ -1,25 +1,47 @@
 import type { Kysely } from "kysely";
 import { resolve } from "node:path";
+import type { AccountService } from "./accounts/account-service";
 import type { Clock } from "./clock";
+import type { RoomServices } from "./compose-rooms";
 import type { Config } from "./config";
 import { BlobFiles } from "./media/blob-files";
 import { MediaService } from "./media/media-service";
+import type { MembershipIndex } from "./rooms/membership-index";
+import { SpaceHierarchy } from "./startup/hierarchy";
+import { ReportService } from "./startup/report-service";
 import type { Database } from "./storage/schema";
 import { SqlMediaStore } from "./storage/sql-media-store";
+import { SqlReportStore } from "./storage/sql-report-store";
 
-/** The services of Element's everyday features (issue 16): media, and more as they come. */
+/** The services of Element's everyday features (issue 16): media, reports, spaces, and more as they come. */
 export interface FeatureServices {
   media: MediaService;
+  reports: ReportService;
+  hierarchy: SpaceHierarchy;
+}
+
+export interface FeatureInputs {
+  db: Kysely<Database>;
+  config: Config;
+  clock: Clock;
+  accounts: AccountService;
+  membership: MembershipIndex;
+  roomServices: RoomServices;
 }
 
 /** Part of the composition root: builds the feature services for main.ts. */
-export function createFeatureServices(d: { db: Kysely<Database>; config: Config; clock: Clock }): FeatureServices {
+export function createFeatureServices(d: FeatureInputs): FeatureServices {
   const { media: m } = d.config;
+  const { rooms } = d.roomServices;
   const media = new MediaService(new SqlMediaStore(d.db), new BlobFiles(resolve(m.path)), d.clock, {
     serverName: d.config.server_name,
     maxUploadSize: m.max_upload_size,
     uploadsPerMinute: m.uploads_per_minute,
     maxThumbnailSourcePixels: m.max_thumbnail_source_pixels,
   });
-  return { media };
+  return {
+    media,
+    reports: new ReportService(new SqlReportStore(d.db), rooms, d.clock),
+    hierarchy: new SpaceHierarchy(rooms, d.membership),
+  };
 }

@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from "pino";
 import type { AppDeps } from "./deps";
 import { clientRoutes } from "./routes/index";
-import { mediaRoutes } from "./routes/media";
+import { featureRoutes } from "./routes/features";
 import { wellKnownRoutes } from "./routes/well-known";
 import { WEB_DIST, webPage } from "../web/web-page";
 
@@ -87,8 +87,8 @@ export async function buildApp(deps: AppDeps, logger: Logger, opts: AppOptions =
   app.get("/health", async () => ({ status: "ok" }));
   await app.register(wellKnownRoutes(deps));
   for (const prefix of CLIENT_PREFIXES) await app.register(clientRoutes(deps), { prefix });
-  // Outside the client prefixes (/_matrix/media, /_matrix/client/v1/media), with raw bodies of their own size.
-  await app.register(mediaRoutes(deps));
+  // Media (raw bodies of their own size), start-up calls, and the /_matrix/client/v1 endpoints.
+  await app.register(featureRoutes(deps, CLIENT_PREFIXES));
   if (deps.config.web.enabled) await app.register(webPage(opts.webRoot ?? WEB_DIST, logger));
   // /versions lives outside the versioned prefixes.
   return app;

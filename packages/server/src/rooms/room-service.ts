@@ -22,6 +22,7 @@ import type { RoomEvent } from "./room-event";
 import type { RoomStore } from "./room-store";
 import type { RoomState, RoomWriter } from "./room-writer";
 import { roomToken } from "./room-token";
+import { roomSummary } from "./room-summary";
 
 export interface Actor {
   userId: UserId;
@@ -332,21 +333,7 @@ export class RoomService {
     for (const room of await this.store.publicRooms()) {
       const state = await this.writer.state(room.roomId);
       if (!state) continue;
-      const str = (type: string, key: string) => {
-        const v = state.get(type, "")?.content[key];
-        return typeof v === "string" ? v : undefined;
-      };
-      out.push({
-        room_id: room.roomId,
-        num_joined_members: this.membership.joinedMembers(room.roomId).size,
-        world_readable: str("m.room.history_visibility", "history_visibility") === "world_readable",
-        guest_can_join: str("m.room.guest_access", "guest_access") === "can_join",
-        join_rule: str("m.room.join_rules", "join_rule") ?? "invite",
-        ...(str("m.room.name", "name") !== undefined && { name: str("m.room.name", "name") }),
-        ...(str("m.room.topic", "topic") !== undefined && { topic: str("m.room.topic", "topic") }),
-        ...(str("m.room.canonical_alias", "alias") !== undefined && { canonical_alias: str("m.room.canonical_alias", "alias") }),
-        ...(str("m.room.avatar", "url") !== undefined && { avatar_url: str("m.room.avatar", "url") }),
-      });
+      out.push(roomSummary(room.roomId, state, this.membership.joinedMembers(room.roomId).size));
     }
     return out;
   }

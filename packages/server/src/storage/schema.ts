@@ -138,6 +138,16 @@ export interface ProfileFieldsTable {
   set_by_server: number;
 }
 
+export interface ReportsTable {
+  report_id: string;
+  reporter: string;
+  room_id: string;
+  event_id: string | null;
+  reason: string | null;
+  score: number | null;
+  received_ts: number;
+}
+
 export interface Database {
   users: UsersTable;
   devices: DevicesTable;
@@ -153,5 +163,6 @@ export interface Database {
   presence: PresenceTable;
   media: MediaTable;
   media_thumbnails: MediaThumbnailsTable;
+  reports: ReportsTable;
   profile_fields: ProfileFieldsTable;
 }

@@ -5,6 +5,7 @@ import * as m0003 from "./0003-presence";
 import * as m0004 from "./0004-media";
 import * as m0005 from "./0005-presence-expiry";
 import * as m0006 from "./0006-profile-fields";
+import * as m0007 from "./0007-reports";
 
 /** Every migration, in order; a new one is a numbered module added here. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   "0004-media": m0004,
   "0005-presence-expiry": m0005,
   "0006-profile-fields": m0006,
+  "0007-reports": m0007,
 };

@@ -1,0 +1,16 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { AppDeps } from "../deps";
+import { mediaRoutes } from "./media";
+import { startupRoutes, startupV1Routes } from "./startup";
+
+/**
+ * Element's everyday features (issue 16), registered at the root: media under its own prefixes,
+ * the versioned client API under each client prefix, and the /_matrix/client/v1 endpoints.
+ */
+export const featureRoutes =
+  (deps: AppDeps, clientPrefixes: readonly string[]): FastifyPluginAsync =>
+  async (app) => {
+    await app.register(mediaRoutes(deps));
+    for (const prefix of clientPrefixes) await app.register(startupRoutes(deps), { prefix });
+    await app.register(startupV1Routes(deps), { prefix: "/_matrix/client/v1" });
+  };
