@@ -175,7 +175,15 @@ describe("axon login, presence set and get", () => {
     assert.equal(got.status_msg, "lunch");
     assert.equal(typeof got.last_active_ago, "number");
     assert.equal(got.currently_active, true);
-    assert.deepEqual(JSON.parse(setJson.stdout), { user_id: alice, requested: "online", applied: "online", fallback: false, status_msg: null });
+    assert.deepEqual(JSON.parse(setJson.stdout), {
+      user_id: alice,
+      requested: "online",
+      applied: "online",
+      fallback: false,
+      status_msg: null,
+      until: null,
+      until_unsupported: false,
+    });
     assert.equal((await callApi(live, "GET", `/presence/${alice}/status`, bobToken)).body.presence, "online");
   });
 
@@ -204,10 +212,51 @@ describe("axon login, presence set and get", () => {
         axon(["presence", "set", "busy", "--json", "--status", "still"], { session: path }),
         axon(["presence", "get"], { session: path }),
       ]);
-      assert.deepEqual(JSON.parse(json.stdout), { user_id: dan, requested: "busy", applied: "unavailable", fallback: true, status_msg: "still" });
+      assert.deepEqual(JSON.parse(json.stdout), {
+        user_id: dan,
+        requested: "busy",
+        applied: "unavailable",
+        fallback: true,
+        status_msg: "still",
+        until: null,
+        until_unsupported: false,
+      });
       assert.match(get.stdout, /^@dan:localhost unavailable "(in a call|still)"/);
     } finally {
       await plain.close();
+    }
+  });
+
+  it("--for and --until end a status by itself; get shows the end; a server without ends says so; bad times are one-line errors", async () => {
+    const erin = await addUser(live, "ender", PASSWORD);
+    const { path } = await sessionFor(live, erin);
+    const before = Date.now();
+    const set = await axon(["presence", "set", "busy", "--status", "workshop", "--for", "90m", "--json"], { session: path });
+    assert.equal(set.code, 0, set.stderr);
+    const result = JSON.parse(set.stdout) as { until: number; until_unsupported: boolean; applied: string };
+    assert.equal(result.applied, "busy");
+    assert.equal(result.until_unsupported, false);
+    assert.ok(result.until >= before + 90 * 60_000 && result.until <= Date.now() + 90 * 60_000, String(result.until));
+    const server = await callApi(live, "GET", `/presence/${erin}/status`, await tokenFor(live, erin));
+    assert.equal(server.body["io.axon.expires_at"], result.until);
+    const [line, json] = await Promise.all([axon(["presence", "get"], { session: path }), axon(["presence", "get", "--json"], { session: path })]);
+    assert.match(line.stdout, /^@ender:localhost busy "workshop" until (\d\d:\d\d|\d{4}-\d\d-\d\d \d\d:\d\d)/, line.stderr);
+    assert.equal((JSON.parse(json.stdout) as { until: number }).until, result.until);
+
+    const both = await axon(["presence", "set", "busy", "--for", "1h", "--until", "23:59"], { session: path });
+    assertOneLineError(both, "give --until or --for, not both");
+    const bad = await axon(["presence", "set", "busy", "--for", "soon"], { session: path });
+    assertOneLineError(bad, /is not a length of time/);
+
+    const noEnds = await startLiveServer({ presence: { status_expiry: false } });
+    try {
+      const fay = await addUser(noEnds, "fay", PASSWORD);
+      const other = await sessionFor(noEnds, fay);
+      const said = await axon(["presence", "set", "busy", "--status", "x", "--for", "30m"], { session: other.path });
+      assert.equal(said.code, 0, said.stderr);
+      assert.equal(said.stdout, 'You are busy: "x". This server cannot end a status by itself: it stays until you change it.\n');
+    } finally {
+      await noEnds.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from "./clock";
 import { isMatrixError } from "./errors";
 import { MatrixHttp, type FetchLike } from "./http";
-import { BUSY_FLAG, parsePresence, toWirePresence, type PresenceState } from "./presence";
+import { BUSY_FLAG, EXPIRES_AT_FIELD, EXPIRY_FLAG, parsePresence, toWirePresence, type PresenceState } from "./presence";
 import type { Session, SyncResponse, VersionsResponse } from "./types";
 
 export interface ClientOptions {
@@ -17,6 +17,8 @@ export interface PresenceInfo {
   statusMsg: string | null;
   lastActiveAgo: number | null;
   currentlyActive: boolean | null;
+  /** When the user's choice ends by itself (ms since the epoch; Axon's `io.axon.expires_at`), if it does. */
+  until: number | null;
 }
 
 export interface SetPresenceResult {
@@ -26,6 +28,10 @@ export interface SetPresenceResult {
   /** True when busy was asked for but the server has no busy, so the user appears away. */
   fallback: boolean;
   statusMsg: string | null;
+  /** When the server will end this choice, or null when it has no end. */
+  until: number | null;
+  /** An end was asked for, but the server cannot end a choice by itself: this one has no end. */
+  untilUnsupported: boolean;
 }
 
 export interface CreateRoomOptions {
@@ -42,7 +48,7 @@ const enc = encodeURIComponent;
 export class AxonClient {
   readonly http: MatrixHttp;
   readonly clock: Clock;
-  private busyFlag: Promise<boolean> | null = null;
+  private features: Promise<VersionsResponse> | null = null;
 
   constructor(
     readonly session: Session,
@@ -94,16 +100,25 @@ export class AxonClient {
    * MSC3026's client rule: busy only when `/versions` says `org.matrix.msc3026.busy_presence: true`.
    * Cached; `refresh` asks again (the sync loop does after a reconnect).
    */
-  supportsBusy(opts: { refresh?: boolean } = {}): Promise<boolean> {
-    if (opts.refresh || this.busyFlag === null) {
-      const asked = this.versions().then((v) => v.unstable_features?.[BUSY_FLAG] === true);
+  async supportsBusy(opts: { refresh?: boolean } = {}): Promise<boolean> {
+    return (await this.cachedVersions(opts.refresh)).unstable_features?.[BUSY_FLAG] === true;
+  }
+
+  /** Whether the server ends a presence choice on time (`io.axon.presence_expiry`); cached like supportsBusy. */
+  async supportsPresenceExpiry(opts: { refresh?: boolean } = {}): Promise<boolean> {
+    return (await this.cachedVersions(opts.refresh)).unstable_features?.[EXPIRY_FLAG] === true;
+  }
+
+  private cachedVersions(refresh = false): Promise<VersionsResponse> {
+    if (refresh || this.features === null) {
+      const asked = this.versions();
       // A failed look-up is not cached: the next call asks again.
       asked.catch(() => {
-        if (this.busyFlag === asked) this.busyFlag = null;
+        if (this.features === asked) this.features = null;
       });
-      this.busyFlag = asked;
+      this.features = asked;
     }
-    return this.busyFlag;
+    return this.features;
   }
 
   async getPresence(userId: string = this.userId): Promise<PresenceInfo> {
@@ -115,14 +130,20 @@ export class AxonClient {
    * Sets your presence. Busy goes out as `org.matrix.msc3026.busy` when the server supports it and as
    * `unavailable` when not (the MSC's fallback), keeping the status message either way.
    * `statusMsg` undefined leaves the message out of the request; null or "" clears it.
+   * `until` (a Date or ms since the epoch): the choice ends by itself then, as if cleared, on a server
+   * that says it can (`io.axon.presence_expiry`); elsewhere it is not sent and `untilUnsupported` says so.
    */
-  async setPresence(state: PresenceState, opts: { statusMsg?: string | null } = {}): Promise<SetPresenceResult> {
+  async setPresence(state: PresenceState, opts: { statusMsg?: string | null; until?: Date | number | null } = {}): Promise<SetPresenceResult> {
     const fallback = state === "busy" && !(await this.supportsBusy());
     const applied: PresenceState = fallback ? "unavailable" : state;
     const body: Record<string, unknown> = { presence: toWirePresence(applied) };
     if (opts.statusMsg !== undefined) body.status_msg = opts.statusMsg ?? "";
+    const wanted = opts.until == null ? null : typeof opts.until === "number" ? opts.until : opts.until.getTime();
+    const untilUnsupported = wanted !== null && !(await this.supportsPresenceExpiry());
+    const until = untilUnsupported ? null : wanted;
+    if (until !== null) body[EXPIRES_AT_FIELD] = Math.round(until);
     await this.http.request("PUT", `v3/presence/${enc(this.userId)}/status`, { body });
-    return { requested: state, applied, fallback, statusMsg: opts.statusMsg ? opts.statusMsg : null };
+    return { requested: state, applied, fallback, statusMsg: opts.statusMsg ? opts.statusMsg : null, until, untilUnsupported };
   }
 
   async getDisplayName(userId: string = this.userId): Promise<string | null> {
@@ -224,5 +245,6 @@ export function presenceInfo(userId: string, content: Record<string, unknown>): 
     statusMsg: typeof content.status_msg === "string" && content.status_msg !== "" ? content.status_msg : null,
     lastActiveAgo: typeof content.last_active_ago === "number" ? content.last_active_ago : null,
     currentlyActive: typeof content.currently_active === "boolean" ? content.currently_active : null,
+    until: typeof content[EXPIRES_AT_FIELD] === "number" ? (content[EXPIRES_AT_FIELD] as number) : null,
   };
 }

@@ -27,7 +27,7 @@ async function putPresence(client: MatrixClient, state: PresenceState, statusMsg
   const body: Record<string, unknown> = { presence: toWirePresence(applied) };
   if (statusMsg !== undefined) body.status_msg = statusMsg ?? "";
   await client.http.authedRequest(Method.Put, `/presence/${enc(ownId(client))}/status`, undefined, body);
-  return { requested: state, applied, fallback, statusMsg: statusMsg ? statusMsg : null };
+  return { requested: state, applied, fallback, statusMsg: statusMsg ? statusMsg : null, until: null, untilUnsupported: false };
 }
 
 /** Sets busy (or `unavailable` on a server without busy), with an optional status message. */

@@ -14,6 +14,8 @@ export interface PresenceEntry {
   /** When the user was last active (clock time), from `last_active_ago`. */
   lastActiveAt: number | null;
   currentlyActive: boolean | null;
+  /** When the user's choice ends by itself (ms since the epoch), if it does. */
+  until: number | null;
 }
 
 /** How far `lastActiveAt` may move before it counts as a change (the server rounds `last_active_ago`). */
@@ -51,6 +53,7 @@ export class PresenceTracker extends Emitter<{ change: [entry: PresenceEntry, pr
       statusMsg: info.statusMsg,
       lastActiveAt: info.lastActiveAgo === null ? null : this.clock.now() - info.lastActiveAgo,
       currentlyActive: info.currentlyActive,
+      until: info.until,
     };
     this.entries.set(info.userId, entry);
     if (prev && !differs(prev, entry)) {
@@ -71,7 +74,7 @@ export class PresenceTracker extends Emitter<{ change: [entry: PresenceEntry, pr
 }
 
 function differs(a: PresenceEntry, b: PresenceEntry): boolean {
-  if (a.state !== b.state || a.statusMsg !== b.statusMsg || a.currentlyActive !== b.currentlyActive) return true;
+  if (a.state !== b.state || a.statusMsg !== b.statusMsg || a.currentlyActive !== b.currentlyActive || a.until !== b.until) return true;
   if (a.state === "unknown" && a.raw !== b.raw) return true;
   if ((a.lastActiveAt === null) !== (b.lastActiveAt === null)) return true;
   return a.lastActiveAt !== null && b.lastActiveAt !== null && Math.abs(a.lastActiveAt - b.lastActiveAt) > ACTIVE_JITTER_MS;

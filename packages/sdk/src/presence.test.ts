@@ -44,7 +44,7 @@ describe("PresenceTracker", () => {
 
     tracker.ingest(presenceSync(["@bob:x", { presence: "org.matrix.busy", status_msg: "in a call", last_active_ago: 60_000, currently_active: false }]));
     assert.equal(seen.length, 1);
-    assert.deepEqual(seen[0]![0], { userId: "@bob:x", state: "busy", raw: "org.matrix.busy", statusMsg: "in a call", lastActiveAt: 940_000, currentlyActive: false });
+    assert.deepEqual(seen[0]![0], { userId: "@bob:x", state: "busy", raw: "org.matrix.busy", statusMsg: "in a call", lastActiveAt: 940_000, currentlyActive: false, until: null });
     assert.equal(seen[0]![1], undefined);
 
     // The same presence a little later (last_active_ago grew with the clock): no change.

@@ -5,6 +5,10 @@ export type PresenceState = "online" | "unavailable" | "offline" | "busy";
 export const BUSY_WIRE = "org.matrix.msc3026.busy";
 /** The `/versions` `unstable_features` flag that says a server accepts busy. */
 export const BUSY_FLAG = "org.matrix.msc3026.busy_presence";
+/** Axon's unstable field: when an explicit presence choice ends (ms since the epoch). */
+export const EXPIRES_AT_FIELD = "io.axon.expires_at";
+/** The `/versions` flag that says a server ends choices at EXPIRES_AT_FIELD. */
+export const EXPIRY_FLAG = "io.axon.presence_expiry";
 /** Spellings of busy sent by servers and clients today; all read as busy. */
 export const BUSY_SPELLINGS: readonly string[] = [BUSY_WIRE, "busy", "org.matrix.busy"];
 

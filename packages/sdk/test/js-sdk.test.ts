@@ -41,7 +41,7 @@ describe("the matrix-js-sdk adapter", { timeout: 60_000 }, () => {
     // What the adapter exists for: the SDK's own setPresence refuses busy.
     await assert.rejects(bob.setPresence({ presence: "org.matrix.msc3026.busy" as "online" }));
     const res = await setBusy(bob, "in a call");
-    assert.deepEqual(res, { requested: "busy", applied: "busy", fallback: false, statusMsg: "in a call" });
+    assert.deepEqual(res, { requested: "busy", applied: "busy", fallback: false, statusMsg: "in a call", until: null, untilUnsupported: false });
     await waitFor(() => presenceOf(alice, bob.getUserId()!)?.state === "busy", "alice to see bob busy");
     const p = presenceOf(alice, bob.getUserId()!)!;
     assert.equal(p.raw, "org.matrix.msc3026.busy");
@@ -55,7 +55,7 @@ describe("the matrix-js-sdk adapter", { timeout: 60_000 }, () => {
   it("falls back to unavailable on a server without busy, keeping the message", async () => {
     const { alice, bob } = await pair(noBusy, "fb");
     const res = await setBusy(bob, "focus");
-    assert.deepEqual(res, { requested: "busy", applied: "unavailable", fallback: true, statusMsg: "focus" });
+    assert.deepEqual(res, { requested: "busy", applied: "unavailable", fallback: true, statusMsg: "focus", until: null, untilUnsupported: false });
     await waitFor(() => presenceOf(alice, bob.getUserId()!)?.state === "unavailable" && presenceOf(alice, bob.getUserId()!)?.statusMsg === "focus", "alice to see bob away");
   });
 

@@ -12,7 +12,7 @@ describe("@axon/sdk against Axon", { timeout: 60_000 }, () => {
   let live: LiveServer;
   let noBusy: LiveServer;
   before(async () => {
-    [live, noBusy] = await Promise.all([startLiveServer(), startLiveServer({ presence: { busy_presence: false } })]);
+    [live, noBusy] = await Promise.all([startLiveServer(), startLiveServer({ presence: { busy_presence: false, status_expiry: false } })]);
   });
   after(async () => {
     await Promise.all([live.close(), noBusy.close()]);
@@ -34,7 +34,7 @@ describe("@axon/sdk against Axon", { timeout: 60_000 }, () => {
     assert.deepEqual(await a.whoami(), { userId: a.userId, deviceId: a.session.deviceId });
     assert.equal(await a.supportsBusy(), true);
     const res = await b.setPresence("busy", { statusMsg: "in a call" });
-    assert.deepEqual(res, { requested: "busy", applied: "busy", fallback: false, statusMsg: "in a call" });
+    assert.deepEqual(res, { requested: "busy", applied: "busy", fallback: false, statusMsg: "in a call", until: null, untilUnsupported: false });
     const seen = await a.getPresence(b.userId);
     assert.equal(seen.state, "busy");
     assert.equal(seen.raw, "org.matrix.msc3026.busy");
@@ -46,14 +46,40 @@ describe("@axon/sdk against Axon", { timeout: 60_000 }, () => {
     assert.equal(await a.getDisplayName(b.userId), "Bob Builder");
   });
 
+  it("busy until a time: the server gets the end, others see it (GET and the tracker), and it ends by itself", async () => {
+    const { a, b } = await pair(live, "un");
+    assert.equal(await b.supportsPresenceExpiry(), true);
+    const loop = new SyncLoop(a, { timeoutMs: 10_000, setPresence: "offline" });
+    const tracker = new PresenceTracker();
+    tracker.attach(loop);
+    loop.start();
+    try {
+      const until = Date.now() + 1_500;
+      const res = await b.setPresence("busy", { statusMsg: "workshop", until: new Date(until) });
+      assert.deepEqual(res, { requested: "busy", applied: "busy", fallback: false, statusMsg: "workshop", until, untilUnsupported: false });
+      assert.equal((await a.getPresence(b.userId)).until, until);
+      await waitFor(() => tracker.get(b.userId)?.until === until, "the end on A's tracker", 5_000);
+      // The server ends it: busy goes, and the message with it.
+      await waitFor(() => tracker.get(b.userId)?.state !== "busy" && tracker.get(b.userId)?.statusMsg === null, "the end to pass", 10_000);
+      assert.equal(tracker.get(b.userId)?.until, null);
+    } finally {
+      await loop.stop();
+    }
+  });
+
   it("falls back to unavailable, keeping the message, on a server without busy, and says so", async () => {
     const { a, b } = await pair(noBusy, "fb");
     assert.equal(await b.supportsBusy(), false);
     const res = await b.setPresence("busy", { statusMsg: "focusing" });
-    assert.deepEqual(res, { requested: "busy", applied: "unavailable", fallback: true, statusMsg: "focusing" });
+    assert.deepEqual(res, { requested: "busy", applied: "unavailable", fallback: true, statusMsg: "focusing", until: null, untilUnsupported: false });
     const seen = await a.getPresence(b.userId);
     assert.equal(seen.state, "unavailable");
     assert.equal(seen.statusMsg, "focusing");
+    // This server ends nothing by itself: an end asked for is not sent, and the result says so.
+    const until = await b.setPresence("online", { statusMsg: "x", until: Date.now() + 60_000 });
+    assert.equal(until.untilUnsupported, true);
+    assert.equal(until.until, null);
+    assert.equal((await a.getPresence(b.userId)).until, null);
   });
 
   it("a sync loop feeds the trackers: B's busy, its message and B's name reach A live", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConnectionError, MatrixError } from "@axon/sdk";
-import { CliError, colourEnabled, describeError, fit, presenceLine, renderTable, type Row } from "./output";
+import { CliError, colourEnabled, describeError, fit, formatUntil, presenceLine, renderTable, type Row } from "./output";
 import { getJson, getLine, setLine } from "./presence";
 
 const ANSI = /\x1b\[/; // eslint-disable-line no-control-regex
@@ -42,13 +42,25 @@ describe("lines", () => {
   it("presence, set and get lines", () => {
     assert.equal(presenceLine("@bob:example.org", "busy", "in a call"), '@bob:example.org busy "in a call"');
     assert.equal(presenceLine("@bob:example.org", "offline", null), "@bob:example.org offline");
-    assert.equal(setLine({ requested: "busy", applied: "busy", fallback: false, statusMsg: "in a call" }), 'You are busy: "in a call"');
-    assert.equal(setLine({ requested: "online", applied: "online", fallback: false, statusMsg: null }), "You are online");
+    const noEnd = { until: null, untilUnsupported: false };
+    assert.equal(setLine({ requested: "busy", applied: "busy", fallback: false, statusMsg: "in a call", ...noEnd }, NOW), 'You are busy: "in a call"');
+    assert.equal(setLine({ requested: "online", applied: "online", fallback: false, statusMsg: null, ...noEnd }, NOW), "You are online");
     assert.equal(
-      setLine({ requested: "busy", applied: "unavailable", fallback: true, statusMsg: null }),
+      setLine({ requested: "busy", applied: "unavailable", fallback: true, statusMsg: null, ...noEnd }, NOW),
       "This server does not support busy; you now appear unavailable.",
     );
-    const info = { userId: "@bob:example.org", state: "busy" as const, raw: "org.matrix.msc3026.busy", statusMsg: "in a call", lastActiveAgo: 180_000, currentlyActive: false };
+    const at = new Date(NOW);
+    at.setHours(23, 58, 0, 0);
+    const end = at.getTime() > NOW ? at.getTime() : NOW + 60_000;
+    const hhmm = formatUntil(end, NOW);
+    assert.match(hhmm, /^\d\d:\d\d$/, "an end later today is shown as a time");
+    assert.equal(setLine({ requested: "busy", applied: "busy", fallback: false, statusMsg: "workshop", until: end, untilUnsupported: false }, NOW), `You are busy: "workshop" until ${hhmm}`);
+    assert.equal(
+      setLine({ requested: "busy", applied: "busy", fallback: false, statusMsg: null, until: null, untilUnsupported: true }, NOW),
+      "You are busy. This server cannot end a status by itself: it stays until you change it.",
+    );
+    assert.equal(presenceLine("@bob:example.org", "busy", "x", end, NOW), `@bob:example.org busy "x" until ${hhmm}`);
+    const info = { userId: "@bob:example.org", state: "busy" as const, raw: "org.matrix.msc3026.busy", statusMsg: "in a call", lastActiveAgo: 180_000, currentlyActive: false, until: null };
     assert.equal(getLine(info, NOW), '@bob:example.org busy "in a call" (active 3 min ago)');
     assert.equal(getLine({ ...info, state: "unknown", raw: "dnd", statusMsg: null, lastActiveAgo: null }, NOW), '@bob:example.org unknown ("dnd")');
     assert.deepEqual(getJson(info), {
@@ -58,6 +70,7 @@ describe("lines", () => {
       status_msg: "in a call",
       last_active_ago: 180_000,
       currently_active: false,
+      until: null,
     });
   });
 

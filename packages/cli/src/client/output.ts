@@ -35,9 +35,9 @@ export const paint = (on: boolean, style: Style, text: string): string => (on ? 
 
 const STATE_COLOUR: Record<PresenceState | "unknown", Style> = { online: "green", busy: "red", unavailable: "yellow", offline: "grey", unknown: "grey" };
 
-/** `@bob:example.org busy "in a call"`: the plain form of a presence, one line per person. */
-export function presenceLine(userId: string, state: PresenceState | "unknown", statusMsg: string | null): string {
-  return `${userId} ${state}${statusMsg ? ` ${JSON.stringify(statusMsg)}` : ""}`;
+/** `@bob:example.org busy "in a call" until 14:00`: the plain form of a presence, one line per person. */
+export function presenceLine(userId: string, state: PresenceState | "unknown", statusMsg: string | null, until: number | null = null, now = 0): string {
+  return `${userId} ${state}${statusMsg ? ` ${JSON.stringify(statusMsg)}` : ""}${until !== null ? ` until ${formatUntil(until, now)}` : ""}`;
 }
 
 /** One person in the watch table. */
@@ -49,6 +49,8 @@ export interface Row {
   /** Clock time of the last activity, when known. */
   lastActiveAt: number | null;
   currentlyActive: boolean | null;
+  /** When their status ends by itself, if it does. */
+  until?: number | null;
 }
 
 /** Busy, online, away, offline, unknown; by name within each. */
@@ -88,7 +90,7 @@ export function renderTable(rows: readonly Row[], opts: TableOptions): string[] 
     name: fit(r.displayName ? `${r.displayName} (${r.userId})` : r.userId, 40),
     state: presenceLabel(r.state),
     active: r.state === "online" && r.currentlyActive ? "active now" : activeAgo(r.lastActiveAt, opts.now),
-    status: r.statusMsg ?? "",
+    status: [r.statusMsg ?? "", r.until != null ? `until ${formatUntil(r.until, opts.now)}` : ""].filter(Boolean).join(" · "),
   }));
   const head = { name: "NAME", state: "STATE", status: "STATUS", active: "LAST ACTIVE" };
   const nameW = Math.max(width(head.name), ...cells.map((c) => width(c.name)));
@@ -110,4 +112,15 @@ export function renderTable(rows: readonly Row[], opts: TableOptions): string[] 
   }
   if (shown.length < cells.length) out.push(`… and ${cells.length - shown.length} more`);
   return out;
+}
+
+export const two = (n: number) => String(n).padStart(2, "0");
+
+/** "14:00" when the end is today (local time), else "2026-12-01 14:00". */
+export function formatUntil(at: number, now: number): string {
+  const d = new Date(at);
+  const n = new Date(now);
+  const time = `${two(d.getHours())}:${two(d.getMinutes())}`;
+  if (d.getFullYear() === n.getFullYear() && d.getMonth() === n.getMonth() && d.getDate() === n.getDate()) return time;
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${time}`;
 }

@@ -70,6 +70,7 @@ function rowOf(person: Person, entry: PresenceEntry | undefined): Row {
     state: entry?.state ?? "offline",
     statusMsg: entry?.statusMsg ?? null,
     lastActiveAt: entry?.lastActiveAt ?? null,
+    until: entry?.until ?? null,
     currentlyActive: entry?.currentlyActive ?? null,
   };
 }
@@ -86,7 +87,7 @@ class PlainView implements View {
     const present = new Set<string>();
     for (const r of rows) {
       present.add(r.userId);
-      const line = presenceLine(r.userId, r.state, r.statusMsg);
+      const line = presenceLine(r.userId, r.state, r.statusMsg, r.until ?? null, this.client.clock.now());
       if (this.printed.get(r.userId) === line) continue;
       this.printed.set(r.userId, line);
       text += `${line}\n`;
