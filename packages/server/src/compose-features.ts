@@ -6,18 +6,21 @@ import type { RoomServices } from "./compose-rooms";
 import type { Config } from "./config";
 import { BlobFiles } from "./media/blob-files";
 import { MediaService } from "./media/media-service";
+import { UserDirectory } from "./directory/user-directory";
 import type { MembershipIndex } from "./rooms/membership-index";
 import { SpaceHierarchy } from "./startup/hierarchy";
 import { ReportService } from "./startup/report-service";
 import type { Database } from "./storage/schema";
 import { SqlMediaStore } from "./storage/sql-media-store";
 import { SqlReportStore } from "./storage/sql-report-store";
+import { SqlUserDirectoryStore } from "./storage/sql-user-directory-store";
 
-/** The services of Element's everyday features (issue 16): media, reports, spaces, and more as they come. */
+/** The services of Element's everyday features (issue 16): media, reports, spaces, the user directory, and more as they come. */
 export interface FeatureServices {
   media: MediaService;
   reports: ReportService;
   hierarchy: SpaceHierarchy;
+  userDirectory: UserDirectory;
 }
 
 export interface FeatureInputs {
@@ -43,5 +46,6 @@ export function createFeatureServices(d: FeatureInputs): FeatureServices {
     media,
     reports: new ReportService(new SqlReportStore(d.db), rooms, d.clock),
     hierarchy: new SpaceHierarchy(rooms, d.membership),
+    userDirectory: new UserDirectory(new SqlUserDirectoryStore(d.db), d.config.user_directory.search_all_users),
   };
 }

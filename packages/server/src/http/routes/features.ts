@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { AppDeps } from "../deps";
 import { mediaRoutes } from "./media";
 import { startupRoutes, startupV1Routes } from "./startup";
+import { userDirectoryRoutes } from "./user-directory";
 
 /**
  * Element's everyday features (issue 16), registered at the root: media under its own prefixes,
@@ -11,6 +12,8 @@ export const featureRoutes =
   (deps: AppDeps, clientPrefixes: readonly string[]): FastifyPluginAsync =>
   async (app) => {
     await app.register(mediaRoutes(deps));
-    for (const prefix of clientPrefixes) await app.register(startupRoutes(deps), { prefix });
+    for (const prefix of clientPrefixes) {
+      for (const routes of [startupRoutes, userDirectoryRoutes]) await app.register(routes(deps), { prefix });
+    }
     await app.register(startupV1Routes(deps), { prefix: "/_matrix/client/v1" });
   };
