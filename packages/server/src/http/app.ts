@@ -1,8 +1,9 @@
 import cors from "@fastify/cors";
 import { MatrixError, tooLarge, unrecognized } from "@axon/protocol";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import type { AppDeps } from "./deps";
+import { answerBadUrl, answerOnSocket } from "./client-errors";
 import { clientRoutes } from "./routes/index";
 import { featureRoutes } from "./routes/features";
 import { wellKnownRoutes } from "./routes/well-known";
@@ -13,6 +14,13 @@ export const MAX_BODY = 1024 * 1024;
 export const KEEP_ALIVE_TIMEOUT_MS = 75_000;
 /** The body of a 500: nothing about the failure reaches the client (it is logged). */
 export const INTERNAL_ERROR = { errcode: "M_UNKNOWN", error: "Internal server error." } as const;
+
+/** The CORS answer to a preflight (also for one whose URL the router refuses). */
+const PREFLIGHT_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": "GET, HEAD, POST, PUT, DELETE, OPTIONS",
+  "access-control-allow-headers": "X-Requested-With, Content-Type, Authorization, Date",
+} as const;
 
 export interface AppOptions {
   /** The built web page served at `/` (when `web.enabled`); default packages/web/dist. */
@@ -30,6 +38,9 @@ export async function buildApp(deps: AppDeps, logger: Logger, opts: AppOptions =
     // Tens of thousands of long-polls each hold a socket: never time them out server-side.
     requestTimeout: 0,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // What never reaches a route still gets a Matrix answer (http/client-errors.ts).
+    clientErrorHandler: answerOnSocket,
+    frameworkErrors: (err, req, reply) => answerBadUrl(err, req as FastifyRequest, reply as FastifyReply, PREFLIGHT_HEADERS),
   });
 
   // Every body is read as text and parsed by the route, so bad JSON is M_NOT_JSON, not a framework error.
@@ -38,8 +49,10 @@ export async function buildApp(deps: AppDeps, logger: Logger, opts: AppOptions =
 
   await app.register(cors, {
     origin: "*",
-    methods: ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
-    allowedHeaders: ["X-Requested-With", "Content-Type", "Authorization", "Date"],
+    methods: PREFLIGHT_HEADERS["access-control-allow-methods"],
+    allowedHeaders: PREFLIGHT_HEADERS["access-control-allow-headers"],
+    // A preflight without Origin or Access-Control-Request-Method is still answered 204.
+    strictPreflight: false,
   });
 
   const patterns: { method: string; regex: RegExp }[] = [];

@@ -13,6 +13,7 @@ import type net from "node:net";
 import { parse as parseQuery } from "node:querystring";
 import { parentPort, workerData } from "node:worker_threads";
 import { createLogger } from "../log";
+import { answerOnSocket } from "./client-errors";
 import { JSON_HEADERS, type FromFront, type FrontSettings, type ToFront } from "./front-messages";
 import { closeListenerCopies, listenerCopiesOrNone } from "./listener-copies";
 import { accessToken } from "./request";
@@ -50,6 +51,8 @@ const server = http.createServer({ noDelay: true, requestTimeout: 0 }, (req, res
   }
   readBody(req, res, id, url);
 });
+// HTTP the parser refuses (too long, malformed) gets a Matrix answer before the connection closes.
+server.on("clientError", answerOnSocket);
 // Long-polls hold their sockets for as long as they ask; idle keep-alive sockets go after this.
 server.keepAliveTimeout = settings.keepAliveTimeoutMs;
 
@@ -62,7 +65,7 @@ function readBody(req: IncomingMessage, res: ServerResponse, id: number, url: st
   const refuse = (): void => {
     waiting.delete(id);
     const body = JSON.stringify(tooLarge().toJSON());
-    res.writeHead(413, { ...JSON_HEADERS, connection: "close" });
+    res.writeHead(413, { ...JSON_HEADERS, "content-length": Buffer.byteLength(body), connection: "close" });
     res.end(body);
   };
   if (Number(req.headers["content-length"]) > maxBody) {
