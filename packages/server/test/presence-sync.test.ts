@@ -100,6 +100,27 @@ describe("presence in /sync", () => {
     assert.deepEqual(pairs(c3), []);
   });
 
+
+  it("someone never active who starts sharing a room is sent once as offline, without last_active_ago", async () => {
+    const t = await server();
+    const [a, quiet] = [await registerUser(t), await registerUser(t)];
+    await setPresence(t, a, "online");
+    // Creating a room is not activity: `quiet` has never synced, set presence or sent anything.
+    const room_id = await createRoom(t, quiet, { preset: "public_chat" });
+    const a1 = await sync(t, a);
+    const q1 = await sync(t, quiet);
+    await ok(t, "POST", `${V3}/rooms/${encodeURIComponent(room_id)}/join`, a, {});
+    const a2 = await sync(t, a, `since=${a1.next_batch}`);
+    const q2 = await sync(t, quiet, `since=${q1.next_batch}`);
+    assert.deepEqual(pairs(a2), [[quiet.userId, "offline"]]);
+    assert.deepEqual(a2.presence.events[0].content, { presence: "offline" });
+    assert.deepEqual(pairs(q2), [[a.userId, "online"]]);
+    const a3 = await sync(t, a, `since=${a2.next_batch}`);
+    const q3 = await sync(t, quiet, `since=${q2.next_batch}`);
+    assert.deepEqual(pairs(a3), []);
+    assert.deepEqual(pairs(q3), []);
+  });
+
   it("honours the presence filter: types [] means none; senders and not_senders", async () => {
     const t = await server();
     const [a, b, c] = [await registerUser(t), await registerUser(t), await registerUser(t)];

@@ -314,13 +314,10 @@ export class PresenceService implements PresenceHooks {
       newlyShared.push(other);
     }
     if (newlyShared.length === 0) return;
-    // Each side gets the other's current presence in its next incremental sync, once.
-    const joiner = this.published.get(ch.userId);
-    if (joiner) this.feed.publish(joiner, newlyShared);
-    for (const other of newlyShared) {
-      const snap = this.published.get(other);
-      if (snap) this.feed.publish(snap, [ch.userId]);
-    }
+    // Each side gets the other's current presence in its next incremental sync, once; someone
+    // never active has nothing published and is sent as they are now: offline, no last_active_ago.
+    this.feed.publish(this.published.get(ch.userId) ?? this.current(ch.userId), newlyShared);
+    for (const other of newlyShared) this.feed.publish(this.published.get(other) ?? this.current(other), [ch.userId]);
     this.deps.notifier.wakeUsers([ch.userId, ...newlyShared]);
   }
 

@@ -1,19 +1,22 @@
-import { badJson, invalidParam, notFound, type UserId } from "@axon/protocol";
+import { badJson, invalidParam, notFound, parseRoomId, parseUserId, type UserId } from "@axon/protocol";
 import { z } from "zod";
 import type { FilterStore } from "../rooms/ephemeral-store";
 import type { SyncFilter } from "./stream-provider";
 
 const strings = z.array(z.string()).optional();
+/** Id-valued fields hold ids: a room that is not a room id, or a sender that is not a user id, is refused (as the reference server does). */
+const roomIds = z.array(z.string().refine((s) => parseRoomId(s) !== null, { error: (i) => `not a room id: ${JSON.stringify(i.input)}` })).optional();
+const userIds = z.array(z.string().refine((s) => parseUserId(s) !== null, { error: (i) => `not a user id: ${JSON.stringify(i.input)}` })).optional();
 const eventFilter = z.looseObject({
   limit: z.number().int().min(0).optional(),
   types: strings,
   not_types: strings,
-  senders: strings,
-  not_senders: strings,
+  senders: userIds,
+  not_senders: userIds,
 });
 const roomEventFilter = eventFilter.extend({
-  rooms: strings,
-  not_rooms: strings,
+  rooms: roomIds,
+  not_rooms: roomIds,
   lazy_load_members: z.boolean().optional(),
   include_redundant_members: z.boolean().optional(),
   contains_url: z.boolean().optional(),
@@ -29,8 +32,8 @@ export const syncFilterSchema = z.looseObject({
   account_data: eventFilter.optional(),
   room: z
     .looseObject({
-      rooms: strings,
-      not_rooms: strings,
+      rooms: roomIds,
+      not_rooms: roomIds,
       include_leave: z.boolean().optional(),
       timeline: roomEventFilter.optional(),
       state: roomEventFilter.optional(),
@@ -46,7 +49,7 @@ export class FilterService {
 
   async create(userId: UserId, body: Record<string, unknown>): Promise<string> {
     const parsed = syncFilterSchema.safeParse(body);
-    if (!parsed.success) throw badJson(`Invalid filter: ${parsed.error.issues[0]?.message ?? "bad shape"}.`);
+    if (!parsed.success) throw badJson(`Invalid filter: ${issueText(parsed.error)}.`);
     return this.store.add(userId, JSON.stringify(body));
   }
 
@@ -69,7 +72,14 @@ export class FilterService {
       throw invalidParam("The filter is not valid JSON.");
     }
     const parsed = syncFilterSchema.safeParse(value);
-    if (!parsed.success) throw invalidParam(`Invalid filter: ${parsed.error.issues[0]?.message ?? "bad shape"}.`);
+    if (!parsed.success) throw invalidParam(`Invalid filter: ${issueText(parsed.error)}.`);
     return parsed.data as SyncFilter;
   }
+}
+
+/** The first problem, with where it is: `room.timeline.senders.0: not a user id: "x"`. */
+export function issueText(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "bad shape";
+  return issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message;
 }
