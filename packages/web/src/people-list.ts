@@ -1,5 +1,6 @@
 import { activeAgo, presenceLabel, type PeopleTracker, type Person, type PresenceEntry, type PresenceState, type PresenceTracker } from "@axon/sdk";
 import { h, replace } from "./dom";
+import { untilText } from "./clear-after";
 import { dot } from "./status-panel";
 
 /** How often "active 3 min ago" is written again. */
@@ -31,7 +32,9 @@ function item(row: Row, now: number): HTMLLIElement {
     dot(state),
     h("div", { class: "who" }, h("span", { class: "name" }, row.name), " ", h("span", { class: "user-id" }, row.person.userId)),
     h("div", { class: "presence" }, h("span", { class: `state-text state-${state}` }, presenceLabel(state)), ago ? h("span", { class: "ago" }, ` · ${ago}`) : null),
-    entry?.statusMsg ? h("p", { class: "status-msg" }, entry.statusMsg) : null,
+    entry?.statusMsg || entry?.until != null
+      ? h("p", { class: "status-msg" }, entry.statusMsg ?? "", entry.until != null ? h("span", { class: "until" }, `${entry.statusMsg ? " · " : ""}${untilText(entry.until, now)}`) : null)
+      : null,
   );
 }
 

@@ -19,10 +19,10 @@ export function signedInView({ client, onSignedOut }: SignedInOptions): HTMLElem
   const conn = new Connection(client, implicitFor(loadChosen() ?? "online"));
   const banner = connectionBanner();
   const status = statusPanel({
-    async choose(state: PresenceState, statusMsg: string | null) {
+    async choose(state: PresenceState, statusMsg: string | null, until: number | null) {
       // Busy on a server without it is sent as unavailable: then this device must say so too.
       const applied = state === "busy" && !(await client.supportsBusy()) ? "unavailable" : state;
-      const result = await conn.withImplicit(implicitFor(applied), () => client.setPresence(state, { statusMsg }));
+      const result = await conn.withImplicit(implicitFor(applied), () => client.setPresence(state, { statusMsg, until }));
       saveChosen(result.applied);
       return result;
     },

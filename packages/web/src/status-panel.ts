@@ -1,4 +1,5 @@
 import { presenceLabel, type PresenceEntry, type PresenceState, type SetPresenceResult } from "@axon/sdk";
+import { CLEAR_AFTER, clearAt, DEFAULT_CLEAR_AFTER, untilText, type ClearAfter } from "./clear-after";
 import { field, h, replace } from "./dom";
 
 /** The four choices, in the order they are offered. */
@@ -7,10 +8,11 @@ const CHOICES: readonly PresenceState[] = ["online", "busy", "unavailable", "off
 export const BUSY_FALLBACK_NOTICE = "This server has no busy state: choosing Busy makes you appear away.";
 
 export interface StatusPanelOptions {
-  /** Sends your choice; `statusMsg` null clears the message. */
-  choose(state: PresenceState, statusMsg: string | null): Promise<SetPresenceResult>;
+  /** Sends your choice; `statusMsg` null clears the message; `until` ends it by itself (null: never). */
+  choose(state: PresenceState, statusMsg: string | null, until: number | null): Promise<SetPresenceResult>;
   /** Words for a failure. */
   describe(err: unknown): string;
+  now?: () => number;
 }
 
 export interface StatusPanel {
@@ -39,9 +41,13 @@ export function statusPanel(opts: StatusPanelOptions): StatusPanel {
   const notice = h("p", { id: "busy-notice", class: "notice" }, BUSY_FALLBACK_NOTICE);
   notice.hidden = true;
   const msg = field("status-message", "Status message", { maxlength: 1024, autocomplete: "off", placeholder: "What are you up to?" });
+  const clearSelect = h("select", { id: "clear-after", name: "clear-after" });
+  for (const c of CLEAR_AFTER) clearSelect.append(h("option", { value: c.value, selected: c.value === DEFAULT_CLEAR_AFTER }, c.label));
+  const clear = h("div", { class: "field" }, h("label", { for: "clear-after" }, "Clear after"), clearSelect);
   const button = h("button", { type: "submit", class: "primary" }, "Set status");
   const result = h("p", { class: "form-result", role: "status" });
-  const form = h("form", { class: "status-form" }, choices, notice, msg.wrap, button, result);
+  const form = h("form", { class: "status-form" }, choices, notice, msg.wrap, clear, button, result);
+  const now = opts.now ?? Date.now;
   const el = h("section", { class: "card status", "aria-labelledby": "status-title" }, h("h2", { id: "status-title" }, "Your status"), current, form);
 
   /** The form is left alone by updates from the server once you have started changing it. */
@@ -70,12 +76,15 @@ export function statusPanel(opts: StatusPanelOptions): StatusPanel {
     result.className = "form-result";
     result.textContent = "Setting your status…";
     const text = msg.input.value.trim();
-    opts.choose(chosen, text === "" ? null : text).then(
+    const until = clearAt(clearSelect.value as ClearAfter, now());
+    opts.choose(chosen, text === "" ? null : text, until).then(
       (res) => {
         button.disabled = false;
         dirty = false;
         fallback = res.fallback ? res : null;
-        result.textContent = res.fallback ? "Status set: you appear away, as this server has no busy." : "Status set.";
+        const ends = res.until !== null ? `, ${untilText(res.until, now())}` : "";
+        const said = res.fallback ? `Status set${ends}: you appear away, as this server has no busy.` : `Status set${ends}.`;
+        result.textContent = res.untilUnsupported ? `${said} This server cannot clear it by itself.` : said;
       },
       (err: unknown) => {
         button.disabled = false;
@@ -96,6 +105,7 @@ export function statusPanel(opts: StatusPanelOptions): StatusPanel {
         dot(state),
         h("strong", { class: "state-text" }, presenceLabel(state)),
         entry?.statusMsg ? h("span", { class: "status-msg" }, ` “${entry.statusMsg}”`) : null,
+        entry?.until != null ? h("span", { class: "until" }, ` ${untilText(entry.until, now())}`) : null,
       );
       // A change from elsewhere (another device, a call) ends what the last choice said.
       if (fallback && entry && entry.state !== fallback.applied) fallback = null;

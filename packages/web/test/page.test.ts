@@ -105,6 +105,12 @@ describe("the web page against a server with busy", () => {
     await page.keyboard.press("ArrowDown");
     assert.equal(await page.getByRole("radio", { name: "Busy" }).isChecked(), true, "arrow keys move between the choices");
     await page.getByLabel("Status message").fill("Writing the quarterly report");
+    // "Clear after" offers what chat apps offer, "Today" first chosen; Alice picks an hour.
+    const clearAfter = page.getByLabel("Clear after");
+    assert.equal(await clearAfter.inputValue(), "today", "Today is the default");
+    assert.deepEqual(await clearAfter.locator("option").allInnerTexts(), ["30 minutes", "1 hour", "4 hours", "Today", "Don't clear"]);
+    await clearAfter.selectOption({ label: "1 hour" });
+    const chosenAt = Date.now();
     await page.getByRole("button", { name: "Set status" }).click();
     let seen = await bob.getPresence(aliceId);
     for (const start = Date.now(); seen.state !== "busy" && Date.now() - start < 5000; ) {
@@ -113,7 +119,14 @@ describe("the web page against a server with busy", () => {
     }
     assert.equal(seen.state, "busy", "Bob's SDK sees Alice busy");
     assert.equal(seen.statusMsg, "Writing the quarterly report");
+    assert.ok(seen.until !== null && Math.abs(seen.until - (chosenAt + 3_600_000)) < 10_000, `Alice's status ends in an hour (${seen.until})`);
     await page.getByText("You appear as Busy").waitFor();
+    const hhmm = (at: number) => `${String(new Date(at).getHours()).padStart(2, "0")}:${String(new Date(at).getMinutes()).padStart(2, "0")}`;
+    await page.locator(".current").getByText(/until (\d\d:\d\d|\d+ \w+ \d\d:\d\d)/).waitFor();
+    // Bob's own end shows next to his status.
+    const bobUntil = Date.now() + 2 * 3_600_000;
+    await bob.setPresence("busy", { statusMsg: "In a meeting until 3", until: bobUntil });
+    await inGroup(page, "Busy", bob.userId).getByText(new RegExp(`until (\\d+ \\w+ )?${hhmm(bobUntil)}`)).waitFor({ timeout: 5000 });
 
     // A reload keeps Alice signed in, as she is.
     await page.reload();
