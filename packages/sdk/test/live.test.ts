@@ -94,6 +94,9 @@ describe("@axon/sdk against Axon", { timeout: 60_000 }, () => {
       await waitFor(() => loop.status.state === "syncing", "the loop to catch up");
       await waitFor(() => people.people().some((p) => p.userId === b.userId && p.displayName === "Bea"), "B among A's people");
       assert.ok(!people.people().some((p) => p.userId === a.userId), "yourself is not among your people");
+      // A new name reaches the room as a member event, and the tracker follows.
+      await b.setDisplayName("Bea Builder");
+      await waitFor(() => people.people().some((p) => p.userId === b.userId && p.displayName === "Bea Builder"), "B's new name", 5_000);
       const t0 = Date.now();
       await b.setPresence("busy", { statusMsg: "with a customer" });
       await waitFor(() => presence.get(b.userId)?.state === "busy" && presence.get(b.userId)?.statusMsg === "with a customer", "B busy on A's tracker", 5_000);

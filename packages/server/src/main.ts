@@ -74,6 +74,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   // The token layout follows this array: append new providers at the end.
   const sync = new SyncService([...roomServices.providers, new PresenceStreamProvider(presence, clock)], notifier, presence);
   const { rooms, typing, receipts, accountData, filters } = roomServices;
+  // Names and avatars live in member events too: a profile change updates the user's rooms.
+  accounts.onProfileChanged((userId) => rooms.profileChanged(userId));
   const features = createFeatureServices({ db: database.db, config, clock, accounts, membership, roomServices });
   const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features };
   const app = await buildApp(deps, logger, { webRoot: opts.webRoot });

@@ -9,6 +9,7 @@ import {
   type DeviceId,
   type UserId,
 } from "@axon/protocol";
+import { randomBytes } from "node:crypto";
 import type { Clock } from "../clock";
 import type { AccountStore, DeviceRecord, TokenOwner } from "./account-store";
 import { hashPassword, verifyPassword } from "./password";
@@ -25,6 +26,10 @@ export interface Requester extends TokenOwner {
 
 const TOKEN_CACHE_MAX = 100_000;
 
+let dummy: Promise<string> | null = null;
+/** A hash of a random password, made once, for failed logins of accounts that do not exist. */
+const dummyHash = (): Promise<string> => (dummy ??= hashPassword(randomBytes(16).toString("hex")));
+
 /** Users, devices, logins and tokens. */
 export class AccountService {
   /**
@@ -34,6 +39,7 @@ export class AccountService {
   private readonly tokenCache = new Map<string, Requester>();
   /** token hash → cached token: the store names the tokens it deleted by hash. */
   private readonly cachedByHash = new Map<string, string>();
+  private readonly profileListeners: ((userId: UserId) => Promise<void>)[] = [];
 
   constructor(
     private readonly store: AccountStore,
@@ -76,7 +82,9 @@ export class AccountService {
   /** Password login; the same error whether the user is unknown or the password wrong. */
   async checkPassword(userId: UserId, password: string): Promise<void> {
     const user = await this.store.getUser(userId);
-    const ok = user?.passwordHash ? await verifyPassword(password, user.passwordHash) : false;
+    // No account (or no password): check against a dummy hash all the same, so that a failure
+    // takes as long either way and the time does not tell which accounts exist.
+    const ok = user?.passwordHash ? await verifyPassword(password, user.passwordHash) : await verifyPassword(password, await dummyHash()).then(() => false);
     if (!ok) throw forbidden("Invalid username or password.");
   }
 
@@ -140,8 +148,15 @@ export class AccountService {
     this.onDeviceRemoved(userId, deviceId);
   }
 
-  setProfile(userId: UserId, fields: { displayname?: string | null; avatarUrl?: string | null }): Promise<void> {
-    return this.store.setProfile(userId, fields);
+  /** Sets the display name and/or avatar, then waits for the listeners (rooms update the user's member events). */
+  async setProfile(userId: UserId, fields: { displayname?: string | null; avatarUrl?: string | null }): Promise<void> {
+    await this.store.setProfile(userId, fields);
+    for (const l of this.profileListeners) await l(userId);
+  }
+
+  /** Told after a user's display name or avatar changed. */
+  onProfileChanged(listener: (userId: UserId) => Promise<void>): void {
+    this.profileListeners.push(listener);
   }
 
   private forget(hashes: string[]): void {

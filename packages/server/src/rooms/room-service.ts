@@ -165,6 +165,27 @@ export class RoomService {
     if (m) await this.store.forget(roomId, actor.userId);
   }
 
+  /**
+   * The user's display name or avatar changed: each room they are joined to gets a new member event
+   * with them, as clients read names and avatars from member events. A room that refuses it (or
+   * fails) is skipped: the profile itself is already changed.
+   */
+  async profileChanged(userId: UserId): Promise<void> {
+    const profile = await this.profileContent(userId);
+    for (const roomId of [...this.membership.roomsOf(userId)]) {
+      await this.writer
+        .exclusive(async () => {
+          const current = (await this.writer.state(roomId))?.get("m.room.member", userId);
+          if (current?.content.membership !== "join") return;
+          const { displayname: _d, avatar_url: _a, ...rest } = current.content;
+          const content = { ...rest, ...profile };
+          if (current.content.displayname === content.displayname && current.content.avatar_url === content.avatar_url) return;
+          await this.writer.append(roomId, [{ type: "m.room.member", sender: userId, state_key: userId, content }]);
+        })
+        .catch(() => {});
+    }
+  }
+
   private async member(actor: Actor, roomId: RoomId, target: UserId, content: Record<string, unknown>, expect?: "ban" | "join_or_invite"): Promise<void> {
     this.hooks.activity(actor.userId, actor.deviceId);
     await this.writer.exclusive(async () => {
