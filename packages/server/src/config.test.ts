@@ -30,7 +30,7 @@ describe("config defaults", () => {
   it("an empty config gives the documented defaults", () => {
     const c = buildConfig({});
     assert.equal(c.server_name, "localhost");
-    assert.deepEqual(c.listen, { host: "127.0.0.1", port: 8008, accept_descriptors: 64, front_thread: true });
+    assert.deepEqual(c.listen, { host: "127.0.0.1", port: 8008, accept_descriptors: 64, front_thread: true, trusted_proxies: [] });
     assert.equal(c.public_baseurl, "http://127.0.0.1:8008/");
     assert.equal(c.database.url, "sqlite:./data/axon.db");
     assert.equal(c.registration.enabled, false);
@@ -46,7 +46,9 @@ describe("config defaults", () => {
       last_active_granularity: 60_000,
       max_status_length: 1024,
     });
-    assert.deepEqual(c.rate_limits, { presence: { per_second: 1, burst: 5 } });
+    assert.deepEqual(c.rate_limits, { presence: { per_second: 1, burst: 5 }, login: { per_second: 0.5, burst: 10 }, register: { per_second: 0.2, burst: 10 } });
+    assert.deepEqual(c.listen.trusted_proxies, []);
+    assert.deepEqual(c.metrics, { enabled: false, listen: { host: "127.0.0.1", port: 9092 } });
     assert.deepEqual(c.web, { enabled: true });
   });
 
@@ -113,6 +115,10 @@ describe("config validation names the key", () => {
   it("bad log level", () => rejects({ log: { level: "loud" } }, "log.level"));
   it("bad server name", () => rejects({ server_name: "not a host" }, "server_name"));
   it("negative rate limit", () => rejects({ rate_limits: { presence: { burst: -1 } } }, "rate_limits.presence.burst"));
+  it("a trusted proxy that is not an address", () => rejects({ listen: { trusted_proxies: ["10.0.0.1", "proxy.local"] } }, "listen.trusted_proxies.1"));
+  it("a trusted range with a bad prefix", () => rejects({ listen: { trusted_proxies: ["10.0.0.0/33"] } }, "listen.trusted_proxies.0"));
+  it("a negative login rate", () => rejects({ rate_limits: { login: { per_second: -1 } } }, "rate_limits.login.per_second"));
+  it("metrics port out of range", () => rejects({ metrics: { listen: { port: 70000 } } }, "metrics.listen.port"));
   it("unknown web key", () => rejects({ web: { root: "/srv" } }, "unknown key web.root"));
   it("web.enabled not a boolean", () => rejects({ web: { enabled: "no" } }, "web.enabled"));
   it("bad public_baseurl", () => rejects({ public_baseurl: "not a url" }, "public_baseurl"));

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
@@ -38,6 +39,22 @@ export function parseByteSize(raw: string | number): number | null {
 
 const byteSize = (fallback: string) => parsedValue(fallback, parseByteSize, "not a size (use e.g. 512K, 50M, 1G)");
 
+/** A token bucket: refilled at per_second, holding up to burst; per_second 0 disables it. */
+const rateLimit = (perSecond: number, burst: number) =>
+  z
+    .object({ per_second: z.number().min(0).default(perSecond), burst: z.number().int().min(0).default(burst) })
+    .strict()
+    .prefault({});
+
+/** An IPv4/IPv6 address, or one with a /prefix. */
+function isAddressOrRange(raw: string): boolean {
+  const [addr = "", prefix, ...rest] = raw.split("/");
+  const family = isIP(addr);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 const serverName = z.string().regex(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, "must be a host name, optionally with :port");
 
 export const configSchema = z
@@ -58,6 +75,11 @@ export const configSchema = z
          * server then uses a second core. false: the main thread does both.
          */
         front_thread: z.boolean().default(true),
+        /**
+         * Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed: the client
+         * address (for rate limits) is then the last one in that header not itself a trusted proxy.
+         */
+        trusted_proxies: z.array(z.string().refine(isAddressOrRange, "must be an IP address or CIDR range")).default([]),
       })
       .strict()
       .prefault({}),
@@ -102,6 +124,21 @@ export const configSchema = z
             per_second: z.number().min(0).default(1),
             burst: z.number().int().min(0).default(5),
           })
+          .strict()
+          .prefault({}),
+        /** POST /login, per client address and per account (password guessing). */
+        login: rateLimit(0.5, 10),
+        /** POST /register, per client address. */
+        register: rateLimit(0.2, 10),
+      })
+      .strict()
+      .prefault({}),
+    /** Prometheus metrics on a listener of their own (off by default). */
+    metrics: z
+      .object({
+        enabled: z.boolean().default(false),
+        listen: z
+          .object({ host: z.string().min(1).default("127.0.0.1"), port: z.number().int().min(0).max(65535).default(9092) })
           .strict()
           .prefault({}),
       })

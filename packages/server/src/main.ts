@@ -8,6 +8,7 @@ import { buildApp, KEEP_ALIVE_TIMEOUT_MS, MAX_BODY } from "./http/app";
 import { FrontDispatch } from "./http/front-dispatch";
 import { closeListenerCopies, listenerCopiesOrNone } from "./http/listener-copies";
 import type { AppDeps } from "./http/deps";
+import { AuthLimits } from "./limits/auth-limits";
 import { createLogger } from "./log";
 import { PresenceService } from "./presence/presence-service";
 import { CallProfileField } from "./profile/call-field";
@@ -77,7 +78,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   // Names and avatars live in member events too: a profile change updates the user's rooms.
   accounts.onProfileChanged((userId) => rooms.profileChanged(userId));
   const features = createFeatureServices({ db: database.db, config, clock, accounts, membership, roomServices });
-  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features };
+  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features, authLimits: new AuthLimits(config.rate_limits, config.listen.trusted_proxies, clock) };
   const app = await buildApp(deps, logger, { webRoot: opts.webRoot });
 
   let copies: NetServer[] = [];

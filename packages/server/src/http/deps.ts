@@ -8,6 +8,7 @@ import type { Notifier } from "../sync/notifier";
 import type { SyncService } from "../sync/sync-service";
 import type { RoomServices } from "../compose-rooms";
 import type { FeatureServices } from "../compose-features";
+import type { AuthLimits } from "../limits/auth-limits";
 
 /** Everything the routes call; built once in main.ts. */
 export interface AppDeps extends FeatureServices {
@@ -23,6 +24,8 @@ export interface AppDeps extends FeatureServices {
   accountData: RoomServices["accountData"];
   filters: RoomServices["filters"];
   presence: PresenceService;
+  /** Rate limits on POST /login and /register (never consulted by /sync or presence). */
+  authLimits: AuthLimits;
   /** Extended profile fields (spec v1.16). */
   profileFields: ProfileFieldService;
 }

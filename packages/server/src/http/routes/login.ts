@@ -26,13 +26,14 @@ export function resolveLoginUser(raw: string, serverName: string): UserId {
 }
 
 export const loginRoutes =
-  ({ accounts, config }: AppDeps): FastifyPluginAsync =>
+  ({ accounts, config, authLimits }: AppDeps): FastifyPluginAsync =>
   async (app) => {
     // GET /login
     app.get("/login", async () => ({ flows: [{ type: "m.login.password" }] }));
 
     // POST /login
     app.post("/login", async (req) => {
+      authLimits.loginFrom(authLimits.addresses.of(req.socket.remoteAddress, req.headers["x-forwarded-for"]));
       const body = parseWith(loginBody, jsonObject(req));
       if (body.type !== "m.login.password") {
         throw unknown(`Unsupported login type '${body.type}'.`);
@@ -44,6 +45,7 @@ export const loginRoutes =
       }
       if (!name) throw missingParam("Missing 'identifier.user'.");
       const userId = resolveLoginUser(name, config.server_name);
+      authLimits.loginAs(userId);
       await accounts.checkPassword(userId, body.password);
       let deviceId: DeviceId | null = null;
       if (body.device_id !== undefined) {
