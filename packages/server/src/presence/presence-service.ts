@@ -328,10 +328,10 @@ export class PresenceService implements PresenceHooks {
     return {
       userId,
       state: effectiveState(u, now, this.timing),
-      expiresAt: u.expiresAt ?? null,
       statusMsg: u.statusMsg,
       lastActiveAt: u.lastActiveAt,
       busyFromCall: u.busy && u.busyFromCall,
+      expiresAt: u.expiresAt ?? null,
       updatedAt: now,
     };
   }
