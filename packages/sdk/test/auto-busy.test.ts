@@ -138,6 +138,26 @@ describe("autoBusy against Axon", { timeout: 60_000 }, () => {
     assert.deepEqual((await a.getAccountData(CALLS_ACCOUNT_DATA))?.calls, []);
   });
 
+  it("on a server without busy, a call makes A appear away (the MSC's fallback), and its end restores", async () => {
+    const plain = await startLiveServer({ presence: { busy_presence: false } });
+    try {
+      await addUser(plain, "fba", PASSWORD);
+      await addUser(plain, "fbw", PASSWORD);
+      const a = await AxonClient.login(plain.url, "fba", PASSWORD);
+      const watcher = await AxonClient.login(plain.url, "fbw", PASSWORD);
+      const roomId = await a.createRoom({ preset: "private_chat", invite: [watcher.userId] });
+      await watcher.joinRoom(roomId);
+      await a.setPresence("online", { statusMsg: "around" });
+      const { busy } = start(a);
+      await busy.enterCall("jitsi");
+      await seen(watcher, a.userId, "unavailable", "In a call");
+      await busy.leaveCall("jitsi");
+      await seen(watcher, a.userId, "online", "around");
+    } finally {
+      await plain.close();
+    }
+  });
+
   it("after a crash while the membership is still live, the next start stays busy until that call ends", async () => {
     const { a, watcher, roomId } = await setup("live");
     await a.setPresence("online", { statusMsg: "hi" });
