@@ -21,6 +21,7 @@ import { PresenceStreamProvider } from "./sync/presence-stream";
 import { SyncService } from "./sync/sync-service";
 import { createRoomServices } from "./compose-rooms";
 import { createFeatureServices } from "./compose-features";
+import { createE2eeServices } from "./compose-e2ee";
 import { openDatabase, type OpenDatabase } from "./storage/database";
 import { SqlAccountStore } from "./storage/sql-account-store";
 
@@ -72,13 +73,14 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const profileFields = new ProfileFieldService(new SqlProfileFieldStore(database.db), accounts);
   const callField = new CallProfileField(profileFields, clock, logger);
   await callField.start(presence, config.presence.call_profile_field);
+  const e2ee = await createE2eeServices({ db: database.db, serverName: config.server_name, clock, accounts, membership, notifier, logger });
   // The token layout follows this array: append new providers at the end.
-  const sync = new SyncService([...roomServices.providers, new PresenceStreamProvider(presence, clock)], notifier, presence);
+  const sync = new SyncService([...roomServices.providers, new PresenceStreamProvider(presence, clock), ...e2ee.providers], notifier, presence);
   const { rooms, typing, receipts, accountData, filters } = roomServices;
   // Names and avatars live in member events too: a profile change updates the user's rooms.
   accounts.onProfileChanged((userId) => rooms.profileChanged(userId));
   const features = createFeatureServices({ db: database.db, config, clock, accounts, membership, roomServices });
-  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features, authLimits: new AuthLimits(config.rate_limits, config.listen.trusted_proxies, clock) };
+  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, e2ee, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features, authLimits: new AuthLimits(config.rate_limits, config.listen.trusted_proxies, clock) };
   const app = await buildApp(deps, logger, { webRoot: opts.webRoot });
 
   let copies: NetServer[] = [];

@@ -40,6 +40,7 @@ export class AccountService {
   /** token hash → cached token: the store names the tokens it deleted by hash. */
   private readonly cachedByHash = new Map<string, string>();
   private readonly profileListeners: ((userId: UserId) => Promise<void>)[] = [];
+  private readonly removalListeners: ((userId: UserId, deviceIds: DeviceId[]) => Promise<void>)[] = [];
 
   constructor(
     private readonly store: AccountStore,
@@ -125,6 +126,7 @@ export class AccountService {
     const devices = await this.store.listDevices(userId);
     this.forget(await this.store.deleteAllDevices(userId));
     for (const d of devices) this.onDeviceRemoved(userId, d.deviceId);
+    await this.devicesRemoved(userId, devices.map((d) => d.deviceId));
   }
 
   listDevices(userId: UserId): Promise<DeviceRecord[]> {
@@ -146,6 +148,16 @@ export class AccountService {
   async deleteDevice(userId: UserId, deviceId: DeviceId): Promise<void> {
     this.forget(await this.store.deleteDevice(userId, deviceId));
     this.onDeviceRemoved(userId, deviceId);
+    await this.devicesRemoved(userId, [deviceId]);
+  }
+
+  /** Told (and awaited) after devices were deleted, so their encryption keys go before the answer. */
+  onDevicesRemoved(listener: (userId: UserId, deviceIds: DeviceId[]) => Promise<void>): void {
+    this.removalListeners.push(listener);
+  }
+
+  private async devicesRemoved(userId: UserId, deviceIds: DeviceId[]): Promise<void> {
+    for (const l of this.removalListeners) await l(userId, deviceIds);
   }
 
   /** Sets the display name and/or avatar, then waits for the listeners (rooms update the user's member events). */

@@ -8,6 +8,7 @@ import type { Notifier } from "../sync/notifier";
 import type { SyncService } from "../sync/sync-service";
 import type { RoomServices } from "../compose-rooms";
 import type { FeatureServices } from "../compose-features";
+import type { E2eeServices } from "../compose-e2ee";
 import type { AuthLimits } from "../limits/auth-limits";
 
 /** Everything the routes call; built once in main.ts. */
@@ -24,6 +25,8 @@ export interface AppDeps extends FeatureServices {
   accountData: RoomServices["accountData"];
   filters: RoomServices["filters"];
   presence: PresenceService;
+  /** End-to-end encryption: keys, device lists, to-device messages. */
+  e2ee: E2eeServices;
   /** Rate limits on POST /login and /register (never consulted by /sync or presence). */
   authLimits: AuthLimits;
   /** Extended profile fields (spec v1.16). */

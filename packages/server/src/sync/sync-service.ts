@@ -39,6 +39,13 @@ export class SyncService {
     return out;
   }
 
+  /** One stream's position in a token (by provider key), e.g. for GET /keys/changes; 400 when malformed. */
+  streamPosition(token: string, key: string): number {
+    const i = this.providers.findIndex((p) => p.key === key);
+    if (i < 0) throw new Error(`no stream ${key}`);
+    return this.parseToken(token)[i]!;
+  }
+
   currentToken(): string {
     return tokenOf(this.providers.map((p) => p.latest()));
   }

@@ -15,6 +15,8 @@ import { pushRuleRoutes } from "./push-rules";
 import { roomEventRoutes } from "./room-events";
 import { roomRoutes } from "./rooms";
 import { syncRoutes } from "./sync";
+import { keyRoutes } from "./keys";
+import { toDeviceRoutes } from "./to-device";
 
 /** Every client API route; registered under each of CLIENT_PREFIXES. */
 export const clientRoutes =
@@ -23,7 +25,7 @@ export const clientRoutes =
     for (const routes of [loginRoutes, registerRoutes, accountRoutes, profileRoutes, profileFieldRoutes, deviceRoutes, presenceRoutes]) {
       await app.register(routes(deps));
     }
-    for (const routes of [roomRoutes, roomEventRoutes, membershipRoutes, directoryRoutes, ephemeralRoutes, accountDataRoutes, pushRuleRoutes, syncRoutes]) {
+    for (const routes of [roomRoutes, roomEventRoutes, membershipRoutes, directoryRoutes, ephemeralRoutes, accountDataRoutes, pushRuleRoutes, syncRoutes, keyRoutes, toDeviceRoutes]) {
       await app.register(routes(deps));
     }
   };

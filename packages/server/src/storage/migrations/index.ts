@@ -6,6 +6,7 @@ import * as m0004 from "./0004-media";
 import * as m0005 from "./0005-presence-expiry";
 import * as m0006 from "./0006-profile-fields";
 import * as m0007 from "./0007-reports";
+import * as m0009 from "./0009-e2ee";
 
 /** Every migration, in order; a new one is a numbered module added here. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   "0005-presence-expiry": m0005,
   "0006-profile-fields": m0006,
   "0007-reports": m0007,
+  "0009-e2ee": m0009,
 };
