@@ -6,6 +6,7 @@ import { writeReport } from "./report";
 import { formatTable, writeResult, type BenchResult } from "./result";
 import { runFanout } from "./scenario-fanout";
 import { runIdle } from "./scenario-idle";
+import { runPushRules } from "./scenario-pushrules";
 import { runRestart } from "./scenario-restart";
 import { runStorm } from "./scenario-storm";
 
@@ -71,6 +72,18 @@ export function program(): Command {
       await finish(await runRestart(o), o.out);
     },
   );
+  p.command("pushrules")
+    .description("push rules evaluated for every member of one room, one core, no I/O: room events a second")
+    .option("--members <m>", "members of the room", "2000")
+    .option("--duration <s>", "seconds to run", "10")
+    .option("--out <dir>", "where the result JSON goes", "bench/results")
+    .action((raw: { members: string; duration: string; out: string }) => {
+      const members = Number(raw.members);
+      const durationS = Number(raw.duration);
+      if (!Number.isInteger(members) || members < 2 || !(durationS > 0)) throw new OptionError("--members must be an integer of at least 2 and --duration positive");
+      const r = runPushRules({ members, durationS, out: raw.out });
+      console.log(`members ${members}: ${r.room_events_per_s} room events/s (${r.evaluations_per_s} evaluations/s, ${r.us_per_evaluation} µs each); ${r.notifications} notifications, ${r.highlights} highlights over ${r.room_events} events`);
+    });
   p.command("report")
     .description("draw fan-out latency (p50/p99) against load from the result files as an SVG")
     .option("--results <dir>", "result files", "bench/results")

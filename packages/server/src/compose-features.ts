@@ -8,19 +8,26 @@ import { BlobFiles } from "./media/blob-files";
 import { MediaService } from "./media/media-service";
 import { UserDirectory } from "./directory/user-directory";
 import type { MembershipIndex } from "./rooms/membership-index";
+import type { BundledAggregations } from "./relations/aggregations";
+import { RedactionService } from "./relations/redaction-service";
+import { RelationsService } from "./relations/relations-service";
 import { SpaceHierarchy } from "./startup/hierarchy";
 import { ReportService } from "./startup/report-service";
 import type { Database } from "./storage/schema";
 import { SqlMediaStore } from "./storage/sql-media-store";
+import { SqlRelationsStore } from "./storage/sql-relations-store";
 import { SqlReportStore } from "./storage/sql-report-store";
 import { SqlUserDirectoryStore } from "./storage/sql-user-directory-store";
 
-/** The services of Element's everyday features (issue 16): media, reports, spaces, the user directory, and more as they come. */
+/** The services of Element's everyday features (issue 16): media, reports, spaces, the user directory, relations and redactions, and more as they come. */
 export interface FeatureServices {
   media: MediaService;
   reports: ReportService;
   hierarchy: SpaceHierarchy;
   userDirectory: UserDirectory;
+  aggregations: BundledAggregations;
+  relations: RelationsService;
+  redactions: RedactionService;
 }
 
 export interface FeatureInputs {
@@ -35,7 +42,7 @@ export interface FeatureInputs {
 /** Part of the composition root: builds the feature services for main.ts. */
 export function createFeatureServices(d: FeatureInputs): FeatureServices {
   const { media: m } = d.config;
-  const { rooms } = d.roomServices;
+  const { rooms, store, writer, aggregations } = d.roomServices;
   const media = new MediaService(new SqlMediaStore(d.db), new BlobFiles(resolve(m.path)), d.clock, {
     serverName: d.config.server_name,
     maxUploadSize: m.max_upload_size,
@@ -47,5 +54,8 @@ export function createFeatureServices(d: FeatureInputs): FeatureServices {
     reports: new ReportService(new SqlReportStore(d.db), rooms, d.clock),
     hierarchy: new SpaceHierarchy(rooms, d.membership),
     userDirectory: new UserDirectory(new SqlUserDirectoryStore(d.db), d.config.user_directory.search_all_users),
+    aggregations,
+    relations: new RelationsService(new SqlRelationsStore(d.db), rooms, aggregations, store),
+    redactions: new RedactionService(rooms, store, writer),
   };
 }

@@ -16,6 +16,9 @@ import type { MembershipIndex } from "./rooms/membership-index";
 import { ReceiptService } from "./rooms/receipt-service";
 import { RoomService } from "./rooms/room-service";
 import { RoomWriter } from "./rooms/room-writer";
+import { BundledAggregations } from "./relations/aggregations";
+import { patchCachedEvents } from "./relations/cache-patch";
+import { SqlRelationsStore } from "./storage/sql-relations-store";
 import { TypingService } from "./rooms/typing-service";
 
 export interface RoomServices {
@@ -26,6 +29,10 @@ export interface RoomServices {
   filters: FilterService;
   /** The /sync providers for rooms, typing, receipts and account data, in token order. */
   providers: StreamProvider[];
+  /** For the feature services (compose-features.ts): relations, redactions, search. */
+  store: SqlRoomStore;
+  writer: RoomWriter;
+  aggregations: BundledAggregations;
 }
 
 /** Part of the composition root: builds the rooms side (stores, services, sync providers) and loads its start-up state. */
@@ -48,7 +55,10 @@ export async function createRoomServices(d: {
   const typing = new TypingService(d.membership, d.notifier, d.clock, d.hooks);
   const receipts = new ReceiptService(new SqlReceiptStore(d.db), rooms, d.membership, d.notifier, d.clock, d.hooks);
   const accountData = new AccountDataService(new SqlAccountDataStore(d.db), d.notifier);
-  const events = new RoomEventsProvider(store, writer, new RecentEvents(store, writer), d.membership, d.clock);
+  const recent = new RecentEvents(store, writer);
+  patchCachedEvents(writer, recent);
+  const aggregations = new BundledAggregations(new SqlRelationsStore(d.db), store, d.clock);
+  const events = new RoomEventsProvider(store, writer, recent, d.membership, d.clock, aggregations);
   const receiptsProvider = new ReceiptsProvider(receipts, d.membership);
   const accountDataProvider = new AccountDataProvider(accountData, d.membership);
   await writer.start();
@@ -64,5 +74,8 @@ export async function createRoomServices(d: {
     accountData,
     filters: new FilterService(new SqlFilterStore(d.db)),
     providers: [events, new TypingProvider(typing, d.membership), receiptsProvider, accountDataProvider],
+    store,
+    writer,
+    aggregations,
   };
 }

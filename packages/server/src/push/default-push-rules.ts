@@ -1,14 +1,13 @@
 import type { UserId } from "@axon/protocol";
+import type { PushAction, PushCondition, PushRule, Ruleset } from "./push-rule-types";
 
-type Rule = Record<string, unknown>;
-
-const notify = (sound?: string, highlight = false): unknown[] => [
+const notify = (sound?: string, highlight = false): PushAction[] => [
   "notify",
   ...(sound ? [{ set_tweak: "sound", value: sound }] : []),
   ...(highlight ? [{ set_tweak: "highlight" }] : []),
 ];
-const eq = (key: string, pattern: string) => ({ kind: "event_match", key, pattern });
-const override = (rule_id: string, conditions: unknown[], actions: unknown[], enabled = true): Rule => ({
+const eq = (key: string, pattern: string): PushCondition => ({ kind: "event_match", key, pattern });
+const override = (rule_id: string, conditions: PushCondition[], actions: PushAction[], enabled = true): PushRule => ({
   rule_id,
   default: true,
   enabled,
@@ -17,7 +16,7 @@ const override = (rule_id: string, conditions: unknown[], actions: unknown[], en
 });
 
 /** The spec's predefined push rules for a user (the "Default rules" section of the push notifications module). */
-export function defaultPushRules(userId: UserId): Record<string, Rule[]> {
+export function defaultPushRules(userId: UserId): Ruleset {
   const localpart = userId.slice(1, userId.indexOf(":"));
   return {
     override: [

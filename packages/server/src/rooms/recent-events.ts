@@ -57,6 +57,16 @@ export class RecentEvents {
     return this.store.roomEvents(roomId, { from: upTo, dir: "b", limit });
   }
 
+  /** Replaces a kept event with what `fn` makes of it (a redaction or a new relation changed the stored one). */
+  replace(roomId: RoomId, eventId: string, fn: (e: RoomEvent) => RoomEvent): void {
+    const entry = this.rooms.get(roomId);
+    const i = entry ? entry.newestFirst.findIndex((e) => e.event_id === eventId) : -1;
+    if (!entry || i < 0) return;
+    const events = [...entry.newestFirst];
+    events[i] = fn(events[i]!);
+    this.rooms.set(roomId, { ...entry, newestFirst: events });
+  }
+
   private added(e: RoomEvent): void {
     const roomId = e.room_id as RoomId;
     this.loading.get(roomId)?.arrived.push(e);

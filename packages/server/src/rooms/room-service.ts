@@ -84,6 +84,8 @@ export class RoomService {
 
   /** Sends a message-like event; the same (device, txnId) returns the first event id. */
   async send(actor: Actor, roomId: RoomId, type: string, content: Record<string, unknown>, txnId?: string): Promise<string> {
+    // Redactions need their own checks (relations/redaction-service.ts).
+    if (type === "m.room.redaction") throw forbidden("Redact with PUT /rooms/{roomId}/redact/{eventId}/{txnId}.");
     this.hooks.activity(actor.userId, actor.deviceId);
     return this.writer.exclusive(async () => {
       if (txnId !== undefined) {

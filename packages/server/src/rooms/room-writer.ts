@@ -81,6 +81,11 @@ export class RoomWriter {
     return run;
   }
 
+  /** The room's current state if it is loaded, without loading it. */
+  peekState(roomId: RoomId): RoomState | undefined {
+    return this.states.get(roomId);
+  }
+
   /** The room's current state, or null when there is no such room. */
   async state(roomId: RoomId): Promise<RoomState | null> {
     const cached = this.states.get(roomId);

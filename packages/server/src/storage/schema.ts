@@ -48,6 +48,8 @@ export interface EventsTable {
   unsigned: string | null;
   txn_device_id: string | null;
   txn_id: string | null;
+  /** 1 once another event relates to this one (migration 0011). */
+  has_relations: number;
 }
 
 export interface RoomStateTable {
@@ -148,6 +150,17 @@ export interface ReportsTable {
   received_ts: number;
 }
 
+export interface EventRelationsTable {
+  event_id: string;
+  room_id: string;
+  relates_to: string;
+  rel_type: string;
+  sender: string;
+  type: string;
+  stream_ordering: number;
+  origin_server_ts: number;
+}
+
 export interface Database {
   users: UsersTable;
   devices: DevicesTable;
@@ -164,5 +177,6 @@ export interface Database {
   media: MediaTable;
   media_thumbnails: MediaThumbnailsTable;
   reports: ReportsTable;
+  event_relations: EventRelationsTable;
   profile_fields: ProfileFieldsTable;
 }

@@ -3,8 +3,9 @@ import type { Kysely } from "kysely";
 import type { Membership, RoomEvent } from "../rooms/room-event";
 import type { MembershipRecord, RoomRecord, RoomStore } from "../rooms/room-store";
 import type { Database, EventsTable, RoomMembershipsTable, RoomsTable } from "./schema";
+import { recordRelations } from "./sql-relations-persist";
 
-const toEvent = (r: EventsTable): RoomEvent => ({
+export const toEvent = (r: EventsTable): RoomEvent => ({
   event_id: r.event_id,
   room_id: r.room_id,
   sender: r.sender,
@@ -18,6 +19,7 @@ const toEvent = (r: EventsTable): RoomEvent => ({
   ...(r.unsigned !== null && { unsigned: JSON.parse(r.unsigned) as Record<string, unknown> }),
   streamOrdering: Number(r.stream_ordering),
   ...(r.txn_id !== null && r.txn_device_id !== null && { txn: { deviceId: r.txn_device_id as DeviceId, txnId: r.txn_id } }),
+  ...(r.has_relations === 1 && { hasRelations: true }),
 });
 
 const toRow = (e: RoomEvent): EventsTable => ({
@@ -35,6 +37,7 @@ const toRow = (e: RoomEvent): EventsTable => ({
   unsigned: e.unsigned ? JSON.stringify(e.unsigned) : null,
   txn_device_id: e.txn?.deviceId ?? null,
   txn_id: e.txn?.txnId ?? null,
+  has_relations: e.hasRelations ? 1 : 0,
 });
 
 const toRoom = (r: RoomsTable): RoomRecord => ({
@@ -73,6 +76,7 @@ export class SqlRoomStore implements RoomStore {
       }
       for (const e of events) {
         await tx.insertInto("events").values(toRow(e)).execute();
+        await recordRelations(tx, e);
         if (e.state_key === undefined) continue;
         await tx
           .insertInto("room_state")

@@ -1,5 +1,6 @@
 import type { RoomId, UserId } from "@axon/protocol";
 import type { Clock } from "../clock";
+import type { BundledAggregations, Bundles } from "../relations/aggregations";
 import type { MembershipIndex } from "../rooms/membership-index";
 import { clientEvent, strippedEvent, type RoomEvent } from "../rooms/room-event";
 import { eventMatches } from "../rooms/room-service";
@@ -12,6 +13,7 @@ import { roomAllowed, roomEntry } from "./sync-response";
 import { UserPositions } from "./user-positions";
 
 const DEFAULT_TIMELINE_LIMIT = 10;
+const NO_BUNDLES: Bundles = new Map();
 /** Most events one incremental sync reads; beyond it, rooms are marked limited and clients paginate. */
 const MAX_INCREMENTAL_EVENTS = 2000;
 const INVITE_STATE_TYPES = ["m.room.create", "m.room.join_rules", "m.room.name", "m.room.avatar", "m.room.canonical_alias", "m.room.encryption", "m.room.topic"];
@@ -27,6 +29,7 @@ export class RoomEventsProvider implements StreamProvider {
     private readonly recent: RecentEvents,
     private readonly membership: MembershipIndex,
     private readonly clock: Clock,
+    private readonly aggregations: Pick<BundledAggregations, "forEvents">,
   ) {
     writer.onEvent((e, audience) => this.positions.bump(audience, e.streamOrdering));
   }
@@ -86,7 +89,8 @@ export class RoomEventsProvider implements StreamProvider {
       const limited = capped || newestFirst.length > limit;
       const timeline = newestFirst.slice(0, limit).reverse();
       const state = limited ? await this.writer.state(roomId) : null;
-      this.putRoom(req, "join", roomId, timeline, limited, state, to, res);
+      const bundles = this.bundles(req, timeline);
+      this.putRoom(req, "join", roomId, timeline, limited, state, to, res, bundles instanceof Promise ? await bundles : bundles);
       any = true;
     }
     return any;
@@ -96,7 +100,15 @@ export class RoomEventsProvider implements StreamProvider {
   private async wholeRoom(req: SyncRequest, kind: "join" | "leave", roomId: RoomId, upTo: number, limit: number, res: SyncResponse): Promise<void> {
     const events = await this.recent.latest(roomId, upTo, limit + 1);
     const limited = events.length > limit;
-    this.putRoom(req, kind, roomId, events.slice(0, limit).reverse(), limited, await this.writer.state(roomId), upTo, res);
+    const timeline = events.slice(0, limit).reverse();
+    const bundles = this.bundles(req, timeline);
+    this.putRoom(req, kind, roomId, timeline, limited, await this.writer.state(roomId), upTo, res, bundles instanceof Promise ? await bundles : bundles);
+  }
+
+  /** Bundled aggregations, looked up only when an event of the timeline has relations (rare: no await otherwise). */
+  private bundles(req: SyncRequest, timeline: RoomEvent[]): Bundles | Promise<Bundles> {
+    if (!timeline.some((e) => e.hasRelations === true)) return NO_BUNDLES;
+    return this.aggregations.forEvents(timeline, { userId: req.userId, deviceId: req.deviceId });
   }
 
   private putRoom(
@@ -108,6 +120,7 @@ export class RoomEventsProvider implements StreamProvider {
     state: RoomState | null,
     upTo: number,
     res: SyncResponse,
+    bundles: Bundles,
   ): void {
     const now = this.clock.now();
     const viewer = { userId: req.userId, deviceId: req.deviceId };
@@ -116,7 +129,7 @@ export class RoomEventsProvider implements StreamProvider {
     const shown = roomAllowed(req.filter, roomId, f?.timeline) ? timeline.filter((e) => eventMatches(f?.timeline, e)) : [];
     const first = timeline[0];
     entry.timeline = {
-      events: shown.map((e) => clientEvent(e, now, viewer)),
+      events: shown.map((e) => clientEvent(e, now, viewer, bundles.get(e.event_id))),
       limited,
       prev_batch: roomToken(first ? first.streamOrdering - 1 : upTo),
     };

@@ -1,5 +1,5 @@
 // matrix-js-sdk 37.5.0 helpers for the end-to-end tests: a quiet client, logged in for real.
-import { ClientEvent, SyncState, createClient, type MatrixClient } from "matrix-js-sdk";
+import { ClientEvent, SyncState, createClient, type IStartClientOpts, type MatrixClient } from "matrix-js-sdk";
 import { logger as sdkLogger, type Logger } from "matrix-js-sdk/lib/logger";
 import type { SpecAudit } from "./spec-audit";
 
@@ -82,7 +82,12 @@ export function waitForEmit<A extends unknown[]>(
 }
 
 /** startClient() and wait until the sync loop says SYNCING. */
-export async function startSyncing(client: MatrixClient): Promise<void> {
+export function startSyncing(client: MatrixClient): Promise<void> {
+  return startSyncingWith(client, {});
+}
+
+/** The same with more start options (say, thread support). */
+export async function startSyncingWith(client: MatrixClient, opts: IStartClientOpts): Promise<void> {
   const syncing = waitForEmit<[SyncState, SyncState | null]>(
     (l) => {
       client.on(ClientEvent.Sync, l);
@@ -91,7 +96,7 @@ export async function startSyncing(client: MatrixClient): Promise<void> {
     (state) => state === SyncState.Syncing || state === SyncState.Error,
     `${client.getUserId()} to reach SYNCING`,
   );
-  await client.startClient({ initialSyncLimit: 10 });
+  await client.startClient({ initialSyncLimit: 10, ...opts });
   const [state] = await syncing;
   if (state !== SyncState.Syncing) throw new Error(`${client.getUserId()} sync loop went to ${state}`);
 }

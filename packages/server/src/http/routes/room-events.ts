@@ -1,6 +1,7 @@
 import { invalidParam } from "@axon/protocol";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Requester } from "../../accounts/account-service";
+import type { Bundles } from "../../relations/aggregations";
 import { clientEvent, type RoomEvent } from "../../rooms/room-event";
 import { parseRoomToken } from "../../rooms/room-token";
 import { roomEventFilterSchema } from "../../sync/sync-filter";
@@ -30,9 +31,9 @@ function filterQuery(req: FastifyRequest) {
 }
 
 export const roomEventRoutes =
-  ({ accounts, rooms, clock }: AppDeps): FastifyPluginAsync =>
+  ({ accounts, rooms, clock, aggregations }: AppDeps): FastifyPluginAsync =>
   async (app) => {
-    const present = (who: Requester) => (e: RoomEvent) => clientEvent(e, clock.now(), who);
+    const present = (who: Requester, bundles?: Bundles) => (e: RoomEvent) => clientEvent(e, clock.now(), who, bundles?.get(e.event_id));
 
     // GET /rooms/{roomId}/messages
     app.get("/rooms/:roomId/messages", async (req) => {
@@ -50,7 +51,7 @@ export const roomEventRoutes =
         ...(filter && { filter }),
       });
       return {
-        chunk: page.chunk.map(present(who)),
+        chunk: await aggregations.present(page.chunk, who),
         start: page.start,
         ...(page.end !== undefined && { end: page.end }),
         ...(page.state.length > 0 && { state: page.state.map(present(who)) }),
@@ -62,10 +63,11 @@ export const roomEventRoutes =
       const who = await requireAuth(req, accounts);
       const filter = filterQuery(req);
       const c = await rooms.context(who.userId, roomParam(req), param(req, "eventId"), intQuery(req, "limit", 10), filter);
+      const bundled = present(who, await aggregations.forEvents([c.event, ...c.before, ...c.after], who));
       return {
-        event: present(who)(c.event),
-        events_before: c.before.map(present(who)),
-        events_after: c.after.map(present(who)),
+        event: bundled(c.event),
+        events_before: c.before.map(bundled),
+        events_after: c.after.map(bundled),
         start: c.start,
         end: c.end,
         state: c.state.map(present(who)),

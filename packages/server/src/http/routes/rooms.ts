@@ -23,7 +23,7 @@ const createRoomBody = z.object({
 });
 
 export const roomRoutes =
-  ({ accounts, rooms, clock }: AppDeps): FastifyPluginAsync =>
+  ({ accounts, rooms, clock, aggregations }: AppDeps): FastifyPluginAsync =>
   async (app) => {
     const present = (who: Requester) => (e: Parameters<typeof clientEvent>[0]) => clientEvent(e, clock.now(), who);
 
@@ -125,7 +125,8 @@ export const roomRoutes =
     // GET /rooms/{roomId}/event/{eventId}
     app.get("/rooms/:roomId/event/:eventId", async (req) => {
       const who = await requireAuth(req, accounts);
-      return present(who)(await rooms.getEvent(who.userId, roomParam(req), param(req, "eventId")));
+      const [e] = await aggregations.present([await rooms.getEvent(who.userId, roomParam(req), param(req, "eventId"))], who);
+      return e;
     });
 
     // GET /rooms/{roomId}/aliases
