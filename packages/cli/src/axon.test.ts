@@ -1,38 +1,15 @@
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { freshDatabase } from "../../server/test/databases";
 import { createTestServer } from "../../server/test/support";
+import { axon, bin, root } from "./run-axon";
 
-const root = fileURLToPath(new URL("../../..", import.meta.url));
-const bin = join(root, "packages/cli/bin/axon.mjs");
 const dir = mkdtempSync(join(tmpdir(), "axon-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real CLI in a child process, with AXON_DATABASE_URL cleared so only the arguments count. */
-function axon(args: string[], input?: string): Promise<Run> {
-  const env = { ...process.env };
-  delete env.AXON_DATABASE_URL;
-  return new Promise((resolve) => {
-    // The bin itself, through its shebang (which carries the server's V8 flags), as `npx axon` runs it.
-    const child = execFile(bin, args, { cwd: root, env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-    if (input !== undefined) child.stdin?.end(input);
-    else child.stdin?.end();
-  });
-}
 
 async function waitForText(read: () => string, text: string): Promise<void> {
   for (let i = 0; i < 200 && !read().includes(text); i++) await new Promise((r) => setTimeout(r, 25));

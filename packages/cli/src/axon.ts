@@ -5,6 +5,7 @@ import { describeError } from "./client/output";
 import { presenceCommand } from "./client/presence";
 import { serveCommand } from "./commands/serve";
 import { userAddCommand } from "./commands/user-add";
+import { userDeactivateCommand, userListCommand, userResetPasswordCommand } from "./commands/user-admin";
 
 /** Builds the `axon` command tree. Server subcommands live in commands/, client ones in client/. */
 export function buildProgram(): Command {
@@ -12,6 +13,9 @@ export function buildProgram(): Command {
   program.addCommand(serveCommand());
   const user = new Command("user").description("manage local users");
   user.addCommand(userAddCommand());
+  user.addCommand(userListCommand());
+  user.addCommand(userDeactivateCommand());
+  user.addCommand(userResetPasswordCommand());
   program.addCommand(user);
   program.addCommand(loginCommand());
   program.addCommand(logoutCommand());

@@ -8,6 +8,7 @@ import { buildApp, KEEP_ALIVE_TIMEOUT_MS, MAX_BODY } from "./http/app";
 import { FrontDispatch } from "./http/front-dispatch";
 import { closeListenerCopies, listenerCopiesOrNone } from "./http/listener-copies";
 import type { AppDeps } from "./http/deps";
+import { AccountChangeWatcher } from "./admin/account-changes";
 import { AuthLimits } from "./limits/auth-limits";
 import { createLogger } from "./log";
 import { PresenceService } from "./presence/presence-service";
@@ -25,6 +26,7 @@ import { createE2eeServices } from "./compose-e2ee";
 import { openDatabase, type OpenDatabase } from "./storage/database";
 import { SqlAccountStore } from "./storage/sql-account-store";
 
+import { SqlAdminStore } from "./storage/sql-admin-store";
 export interface RunningServer {
   app: FastifyInstance;
   deps: AppDeps;
@@ -80,6 +82,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   // Names and avatars live in member events too: a profile change updates the user's rooms.
   accounts.onProfileChanged((userId) => rooms.profileChanged(userId));
   const features = createFeatureServices({ db: database.db, config, clock, accounts, membership, roomServices });
+  // Operator tools (axon user deactivate, reset-password) change accounts in the database; this applies their changes here.
+  const accountChanges = new AccountChangeWatcher({ store: new SqlAdminStore(database.db), accounts, presence, rooms, membership, log: logger, pollMs: 2000 });
+  await accountChanges.start();
   const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, e2ee, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features, authLimits: new AuthLimits(config.rate_limits, config.listen.trusted_proxies, clock) };
   const app = await buildApp(deps, logger, { webRoot: opts.webRoot });
 
@@ -119,6 +124,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       closeListenerCopies(copies);
       await app.close();
       await presence.close();
+      await accountChanges.close();
       await callField.settled();
       await database.close();
     },

@@ -171,6 +171,15 @@ export class AccountService {
     this.profileListeners.push(listener);
   }
 
+  /** Drops every cached token of the user: something outside this process deleted them (`axon user deactivate`). */
+  forgetUser(userId: UserId): void {
+    for (const [token, who] of this.tokenCache) {
+      if (who.userId !== userId) continue;
+      this.tokenCache.delete(token);
+      this.cachedByHash.delete(hashToken(token));
+    }
+  }
+
   private forget(hashes: string[]): void {
     for (const h of hashes) {
       const token = this.cachedByHash.get(h);

@@ -7,6 +7,7 @@ import * as m0005 from "./0005-presence-expiry";
 import * as m0006 from "./0006-profile-fields";
 import * as m0007 from "./0007-reports";
 import * as m0009 from "./0009-e2ee";
+import * as m0010 from "./0010-account-changes";
 import * as m0011 from "./0011-relations";
 
 /** Every migration, in order; a new one is a numbered module added here. */
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   "0007-reports": m0007,
   "0009-e2ee": m0009,
   "0011-relations": m0011,
+  "0010-account-changes": m0010,
 };
