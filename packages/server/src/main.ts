@@ -12,6 +12,7 @@ import { AccountChangeWatcher } from "./admin/account-changes";
 import { AuthLimits } from "./limits/auth-limits";
 import { createLogger } from "./log";
 import { PresenceService } from "./presence/presence-service";
+import { PushRulesService } from "./push/push-rules-service";
 import { CallProfileField } from "./profile/call-field";
 import { ProfileFieldService } from "./profile/profile-field-service";
 import { SqlProfileFieldStore } from "./storage/sql-profile-field-store";
@@ -25,8 +26,8 @@ import { createFeatureServices } from "./compose-features";
 import { createE2eeServices } from "./compose-e2ee";
 import { openDatabase, type OpenDatabase } from "./storage/database";
 import { SqlAccountStore } from "./storage/sql-account-store";
-
 import { SqlAdminStore } from "./storage/sql-admin-store";
+
 export interface RunningServer {
   app: FastifyInstance;
   deps: AppDeps;
@@ -81,11 +82,11 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const { rooms, typing, receipts, accountData, filters } = roomServices;
   // Names and avatars live in member events too: a profile change updates the user's rooms.
   accounts.onProfileChanged((userId) => rooms.profileChanged(userId));
-  const features = createFeatureServices({ db: database.db, config, clock, accounts, membership, roomServices });
   // Operator tools (axon user deactivate, reset-password) change accounts in the database; this applies their changes here.
   const accountChanges = new AccountChangeWatcher({ store: new SqlAdminStore(database.db), accounts, presence, rooms, membership, log: logger, pollMs: 2000 });
   await accountChanges.start();
-  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, e2ee, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features, authLimits: new AuthLimits(config.rate_limits, config.listen.trusted_proxies, clock) };
+  const features = createFeatureServices({ db: database.db, config, clock, accounts, membership, roomServices });
+  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, e2ee, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features, authLimits: new AuthLimits(config.rate_limits, config.listen.trusted_proxies, clock), pushRules: new PushRulesService(accountData) };
   const app = await buildApp(deps, logger, { webRoot: opts.webRoot });
 
   let copies: NetServer[] = [];
@@ -123,8 +124,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       await front?.close();
       closeListenerCopies(copies);
       await app.close();
-      await presence.close();
       await accountChanges.close();
+      await presence.close();
       await callField.settled();
       await database.close();
     },

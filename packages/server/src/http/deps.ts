@@ -10,6 +10,7 @@ import type { RoomServices } from "../compose-rooms";
 import type { FeatureServices } from "../compose-features";
 import type { E2eeServices } from "../compose-e2ee";
 import type { AuthLimits } from "../limits/auth-limits";
+import type { PushRulesService } from "../push/push-rules-service";
 
 /** Everything the routes call; built once in main.ts. */
 export interface AppDeps extends FeatureServices {
@@ -31,4 +32,6 @@ export interface AppDeps extends FeatureServices {
   authLimits: AuthLimits;
   /** Extended profile fields (spec v1.16). */
   profileFields: ProfileFieldService;
+  /** Each user's push rules (defaults plus their own), kept in account data. */
+  pushRules: PushRulesService;
 }
