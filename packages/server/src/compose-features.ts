@@ -11,15 +11,17 @@ import type { MembershipIndex } from "./rooms/membership-index";
 import type { BundledAggregations } from "./relations/aggregations";
 import { RedactionService } from "./relations/redaction-service";
 import { RelationsService } from "./relations/relations-service";
+import { SearchService } from "./search/search-service";
 import { SpaceHierarchy } from "./startup/hierarchy";
 import { ReportService } from "./startup/report-service";
 import type { Database } from "./storage/schema";
 import { SqlMediaStore } from "./storage/sql-media-store";
 import { SqlRelationsStore } from "./storage/sql-relations-store";
 import { SqlReportStore } from "./storage/sql-report-store";
+import { SqlSearchStore } from "./storage/sql-search-store";
 import { SqlUserDirectoryStore } from "./storage/sql-user-directory-store";
 
-/** The services of Element's everyday features (issue 16): media, reports, spaces, the user directory, relations and redactions, and more as they come. */
+/** The services of Element's everyday features (issue 16): media, reports, spaces, the user directory, relations and redactions, search as they come. */
 export interface FeatureServices {
   media: MediaService;
   reports: ReportService;
@@ -28,6 +30,7 @@ export interface FeatureServices {
   aggregations: BundledAggregations;
   relations: RelationsService;
   redactions: RedactionService;
+  search: SearchService;
 }
 
 export interface FeatureInputs {
@@ -43,6 +46,10 @@ export interface FeatureInputs {
 export function createFeatureServices(d: FeatureInputs): FeatureServices {
   const { media: m } = d.config;
   const { rooms, store, writer, aggregations } = d.roomServices;
+  const profiles = async (userId: Parameters<AccountService["getUser"]>[0]) => {
+    const u = await d.accounts.getUser(userId);
+    return u ? { displayname: u.displayname, avatarUrl: u.avatarUrl } : null;
+  };
   const media = new MediaService(new SqlMediaStore(d.db), new BlobFiles(resolve(m.path)), d.clock, {
     serverName: d.config.server_name,
     maxUploadSize: m.max_upload_size,
@@ -57,5 +64,6 @@ export function createFeatureServices(d: FeatureInputs): FeatureServices {
     aggregations,
     relations: new RelationsService(new SqlRelationsStore(d.db), rooms, aggregations, store),
     redactions: new RedactionService(rooms, store, writer),
+    search: new SearchService(new SqlSearchStore(d.db), rooms, aggregations, store, profiles, d.clock),
   };
 }

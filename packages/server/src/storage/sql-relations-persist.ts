@@ -2,6 +2,7 @@ import type { Transaction } from "kysely";
 import { redactedBecause, redactedContent, redactsOf, relationOf } from "../relations/redaction";
 import type { RoomEvent } from "../rooms/room-event";
 import type { Database } from "./schema";
+import { unindexForSearch } from "./sql-search-index";
 
 /**
  * What persisting an event does beyond storing it, in the same transaction: a relation is
@@ -42,6 +43,7 @@ async function applyRedaction(tx: Transaction<Database>, redaction: RoomEvent, t
   const content = redactedContent(row.type, JSON.parse(row.content) as Record<string, unknown>, row.room_version);
   const unsigned = { ...(row.unsigned ? (JSON.parse(row.unsigned) as Record<string, unknown>) : {}), redacted_because: redactedBecause(redaction) };
   await tx.updateTable("events").set({ content: JSON.stringify(content), unsigned: JSON.stringify(unsigned) }).where("event_id", "=", targetId).execute();
-  // A redacted event relates to nothing any more.
+  // A redacted event relates to nothing any more, and its text is not found any more.
   await tx.deleteFrom("event_relations").where("event_id", "=", targetId).execute();
+  await unindexForSearch(tx, targetId);
 }

@@ -4,6 +4,7 @@ import type { Membership, RoomEvent } from "../rooms/room-event";
 import type { MembershipRecord, RoomRecord, RoomStore } from "../rooms/room-store";
 import type { Database, EventsTable, RoomMembershipsTable, RoomsTable } from "./schema";
 import { recordRelations } from "./sql-relations-persist";
+import { indexForSearch } from "./sql-search-index";
 
 export const toEvent = (r: EventsTable): RoomEvent => ({
   event_id: r.event_id,
@@ -77,6 +78,7 @@ export class SqlRoomStore implements RoomStore {
       for (const e of events) {
         await tx.insertInto("events").values(toRow(e)).execute();
         await recordRelations(tx, e);
+        await indexForSearch(tx, e);
         if (e.state_key === undefined) continue;
         await tx
           .insertInto("room_state")

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { AppDeps } from "../deps";
 import { mediaRoutes } from "./media";
 import { redactionRoutes, relationRoutes } from "./relations";
+import { searchRoutes } from "./search";
 import { startupRoutes, startupV1Routes } from "./startup";
 import { userDirectoryRoutes } from "./user-directory";
 
@@ -14,7 +15,7 @@ export const featureRoutes =
   async (app) => {
     await app.register(mediaRoutes(deps));
     for (const prefix of clientPrefixes) {
-      for (const routes of [startupRoutes, userDirectoryRoutes, redactionRoutes]) await app.register(routes(deps), { prefix });
+      for (const routes of [startupRoutes, userDirectoryRoutes, redactionRoutes, searchRoutes]) await app.register(routes(deps), { prefix });
     }
     for (const routes of [startupV1Routes, relationRoutes]) await app.register(routes(deps), { prefix: "/_matrix/client/v1" });
   };

@@ -9,6 +9,7 @@ import * as m0007 from "./0007-reports";
 import * as m0009 from "./0009-e2ee";
 import * as m0010 from "./0010-account-changes";
 import * as m0011 from "./0011-relations";
+import * as m0012 from "./0012-search";
 
 /** Every migration, in order; a new one is a numbered module added here. */
 export const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   "0006-profile-fields": m0006,
   "0007-reports": m0007,
   "0009-e2ee": m0009,
-  "0011-relations": m0011,
   "0010-account-changes": m0010,
+  "0011-relations": m0011,
+  "0012-search": m0012,
 };
