@@ -21,7 +21,7 @@ import { SqlReportStore } from "./storage/sql-report-store";
 import { SqlSearchStore } from "./storage/sql-search-store";
 import { SqlUserDirectoryStore } from "./storage/sql-user-directory-store";
 
-/** The services of Element's everyday features (issue 16): media, reports, spaces, the user directory, relations and redactions, search as they come. */
+/** The services of Element's everyday features (issue 16): media, reports, spaces, the user directory, relations and redactions, search. */
 export interface FeatureServices {
   media: MediaService;
   reports: ReportService;

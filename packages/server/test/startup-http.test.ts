@@ -122,88 +122,90 @@ for (const { name, skip } of await testDatabases()) {
   });
 }
 
-describe("GET /_matrix/client/v1/rooms/{roomId}/hierarchy", () => {
-  let t: TestServer;
-  let alice: TestUser;
-  let bob: TestUser;
-  let space: string;
-  let lobby: string;
-  let secret: string;
-  let sub: string;
-  let inner: string;
-  const h = (user: TestUser, roomId: string, query = "") => t.request("GET", `/_matrix/client/v1/rooms/${enc(roomId)}/hierarchy${query}`, { token: user.token });
-  const addChild = (parent: string, child: string, content: Record<string, unknown>) =>
-    expectOk(t, "PUT", `/_matrix/client/v3/rooms/${enc(parent)}/state/m.space.child/${enc(child)}`, alice, content);
+for (const { name, skip } of await testDatabases()) {
+  describe(`GET /_matrix/client/v1/rooms/{roomId}/hierarchy on ${name}`, { skip }, () => {
+    let t: TestServer;
+    let alice: TestUser;
+    let bob: TestUser;
+    let space: string;
+    let lobby: string;
+    let secret: string;
+    let sub: string;
+    let inner: string;
+    const h = (user: TestUser, roomId: string, query = "") => t.request("GET", `/_matrix/client/v1/rooms/${enc(roomId)}/hierarchy${query}`, { token: user.token });
+    const addChild = (parent: string, child: string, content: Record<string, unknown>) =>
+      expectOk(t, "PUT", `/_matrix/client/v3/rooms/${enc(parent)}/state/m.space.child/${enc(child)}`, alice, content);
 
-  before(async () => {
-    t = await createTestServer();
-    alice = await registerUser(t);
-    bob = await registerUser(t);
-    const via = [t.config.server_name];
-    space = await createRoom(t, alice, { preset: "public_chat", name: "Team", creation_content: { type: "m.space" } });
-    lobby = await createRoom(t, alice, { preset: "public_chat", name: "Lobby", topic: "say hi" });
-    secret = await createRoom(t, alice, { preset: "private_chat", name: "Secret" });
-    sub = await createRoom(t, alice, { preset: "public_chat", name: "Sub-space", creation_content: { type: "m.space" } });
-    inner = await createRoom(t, alice, { preset: "public_chat", name: "Inner" });
-    await addChild(space, lobby, { via, suggested: true, order: "a" });
-    await addChild(space, secret, { via });
-    await addChild(space, sub, { via, order: "b" });
-    await addChild(space, `!gone:${t.config.server_name}`, { via });
-    await addChild(space, inner, {}); // no via: not a child any more
-    await addChild(sub, inner, { via });
-    await joinRoom(t, space, bob);
-  });
-  after(() => t.close());
+    before(async () => {
+      t = await createTestServer({}, { database: name });
+      alice = await registerUser(t);
+      bob = await registerUser(t);
+      const via = [t.config.server_name];
+      space = await createRoom(t, alice, { preset: "public_chat", name: "Team", creation_content: { type: "m.space" } });
+      lobby = await createRoom(t, alice, { preset: "public_chat", name: "Lobby", topic: "say hi" });
+      secret = await createRoom(t, alice, { preset: "private_chat", name: "Secret" });
+      sub = await createRoom(t, alice, { preset: "public_chat", name: "Sub-space", creation_content: { type: "m.space" } });
+      inner = await createRoom(t, alice, { preset: "public_chat", name: "Inner" });
+      await addChild(space, lobby, { via, suggested: true, order: "a" });
+      await addChild(space, secret, { via });
+      await addChild(space, sub, { via, order: "b" });
+      await addChild(space, `!gone:${t.config.server_name}`, { via });
+      await addChild(space, inner, {}); // no via: not a child any more
+      await addChild(sub, inner, { via });
+      await joinRoom(t, space, bob);
+    });
+    after(() => t.close());
 
-  it("walks the space breadth first, with only the rooms the requester may see", async () => {
-    const res = await h(bob, space);
-    assert.equal(res.status, 200);
-    assert.deepEqual(
-      res.body.rooms.map((r: { room_id: string }) => r.room_id),
-      [space, lobby, sub, inner],
-    );
-    const [top, lobbyEntry] = res.body.rooms;
-    assert.equal(top.room_type, "m.space");
-    assert.equal(top.name, "Team");
-    assert.equal(top.num_joined_members, 2);
-    assert.deepEqual(
-      top.children_state.map((c: { state_key: string }) => c.state_key),
-      // Ordered children first (by `order`), then the rest by room id.
-      [lobby, sub, ...[secret, `!gone:${t.config.server_name}`].sort()],
-    );
-    assert.equal(lobbyEntry.topic, "say hi");
-    assert.equal(lobbyEntry.join_rule, "public");
-    assert.equal(res.body.next_batch, undefined);
-    await matchesSpec("space_hierarchy.yaml", "/rooms/{roomId}/hierarchy", "get", 200, res.body);
-    // Alice, in every room, also sees the private one.
-    assert.ok((await h(alice, space)).body.rooms.some((r: { room_id: string }) => r.room_id === secret));
-  });
+    it("walks the space breadth first, with only the rooms the requester may see", async () => {
+      const res = await h(bob, space);
+      assert.equal(res.status, 200);
+      assert.deepEqual(
+        res.body.rooms.map((r: { room_id: string }) => r.room_id),
+        [space, lobby, sub, inner],
+      );
+      const [top, lobbyEntry] = res.body.rooms;
+      assert.equal(top.room_type, "m.space");
+      assert.equal(top.name, "Team");
+      assert.equal(top.num_joined_members, 2);
+      assert.deepEqual(
+        top.children_state.map((c: { state_key: string }) => c.state_key),
+        // Ordered children first (by `order`), then the rest by room id.
+        [lobby, sub, ...[secret, `!gone:${t.config.server_name}`].sort()],
+      );
+      assert.equal(lobbyEntry.topic, "say hi");
+      assert.equal(lobbyEntry.join_rule, "public");
+      assert.equal(res.body.next_batch, undefined);
+      await matchesSpec("space_hierarchy.yaml", "/rooms/{roomId}/hierarchy", "get", 200, res.body);
+      // Alice, in every room, also sees the private one.
+      assert.ok((await h(alice, space)).body.rooms.some((r: { room_id: string }) => r.room_id === secret));
+    });
 
-  it("honours suggested_only and max_depth, and pages with next_batch", async () => {
-    const suggested = await h(bob, space, "?suggested_only=true");
-    assert.deepEqual(suggested.body.rooms.map((r: { room_id: string }) => r.room_id), [space, lobby]);
-    const shallow = await h(bob, space, "?max_depth=1");
-    assert.deepEqual(shallow.body.rooms.map((r: { room_id: string }) => r.room_id), [space, lobby, sub]);
-    const first = await h(bob, space, "?limit=2");
-    assert.equal(first.body.rooms.length, 2);
-    assert.ok(first.body.next_batch);
-    const second = await h(bob, space, `?limit=2&from=${enc(first.body.next_batch)}`);
-    assert.deepEqual(second.body.rooms.map((r: { room_id: string }) => r.room_id), [sub, inner]);
-    assert.equal(second.body.next_batch, undefined);
-    const changed = await h(bob, space, `?limit=2&max_depth=1&from=${enc(first.body.next_batch)}`);
-    assert.equal(changed.status, 400);
-    assert.equal(changed.body.errcode, "M_INVALID_PARAM");
-  });
+    it("honours suggested_only and max_depth, and pages with next_batch", async () => {
+      const suggested = await h(bob, space, "?suggested_only=true");
+      assert.deepEqual(suggested.body.rooms.map((r: { room_id: string }) => r.room_id), [space, lobby]);
+      const shallow = await h(bob, space, "?max_depth=1");
+      assert.deepEqual(shallow.body.rooms.map((r: { room_id: string }) => r.room_id), [space, lobby, sub]);
+      const first = await h(bob, space, "?limit=2");
+      assert.equal(first.body.rooms.length, 2);
+      assert.ok(first.body.next_batch);
+      const second = await h(bob, space, `?limit=2&from=${enc(first.body.next_batch)}`);
+      assert.deepEqual(second.body.rooms.map((r: { room_id: string }) => r.room_id), [sub, inner]);
+      assert.equal(second.body.next_batch, undefined);
+      const changed = await h(bob, space, `?limit=2&max_depth=1&from=${enc(first.body.next_batch)}`);
+      assert.equal(changed.status, 400);
+      assert.equal(changed.body.errcode, "M_INVALID_PARAM");
+    });
 
-  it("refuses a room the requester may not see, and bad parameters", async () => {
-    const hidden = await h(bob, secret);
-    assert.equal(hidden.status, 403);
-    assert.equal(hidden.body.errcode, "M_FORBIDDEN");
-    for (const query of ["?from=nonsense", "?limit=0", "?max_depth=-1", "?suggested_only=maybe"]) {
-      const res = await h(bob, space, query);
-      assert.equal(res.status, 400, query);
-      assert.equal(res.body.errcode, "M_INVALID_PARAM", query);
-    }
-    assert.equal((await h(bob, "not-a-room")).body.errcode, "M_INVALID_PARAM");
+    it("refuses a room the requester may not see, and bad parameters", async () => {
+      const hidden = await h(bob, secret);
+      assert.equal(hidden.status, 403);
+      assert.equal(hidden.body.errcode, "M_FORBIDDEN");
+      for (const query of ["?from=nonsense", "?limit=0", "?max_depth=-1", "?suggested_only=maybe"]) {
+        const res = await h(bob, space, query);
+        assert.equal(res.status, 400, query);
+        assert.equal(res.body.errcode, "M_INVALID_PARAM", query);
+      }
+      assert.equal((await h(bob, "not-a-room")).body.errcode, "M_INVALID_PARAM");
+    });
   });
-});
+}
