@@ -11,6 +11,8 @@ import type { AppDeps } from "./http/deps";
 import { AccountChangeWatcher } from "./admin/account-changes";
 import { AuthLimits } from "./limits/auth-limits";
 import { createLogger } from "./log";
+import { Metrics } from "./metrics/metrics";
+import { listenMetrics } from "./metrics/metrics-server";
 import { PresenceService } from "./presence/presence-service";
 import { PushRulesService } from "./push/push-rules-service";
 import { CallProfileField } from "./profile/call-field";
@@ -34,6 +36,8 @@ export interface RunningServer {
   database: OpenDatabase;
   /** Base URL it listens on, e.g. http://127.0.0.1:8008 (set by listen()). */
   url: string;
+  /** Where Prometheus scrapes, e.g. http://127.0.0.1:9092/metrics (set by listen() when metrics.enabled). */
+  metricsUrl?: string;
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -44,6 +48,8 @@ export interface RunningServer {
  * connections dropped after minutes of SYN retries).
  */
 const BACKLOG = 4096;
+/** The route label of /sync answered by the front thread, as the framework labels it. */
+const SYNC_ROUTE = "/_matrix/client/v3/sync";
 
 export interface ServerOptions {
   clock?: Clock;
@@ -56,7 +62,9 @@ export interface ServerOptions {
 export async function createServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config.log.level);
-  const database = await openDatabase(config.database.url);
+  // Metrics exist only when enabled: off, no hook is installed anywhere (metrics/).
+  const metrics = config.metrics.enabled ? new Metrics() : null;
+  const database = await openDatabase(config.database.url, metrics ? { onQuery: (q, ms) => metrics.query(q, ms) } : {});
   const membership = new MembershipIndex();
   const notifier = new Notifier(membership);
   const presence = new PresenceService({
@@ -87,7 +95,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   await accountChanges.start();
   const features = createFeatureServices({ db: database.db, config, clock, accounts, membership, roomServices });
   const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, e2ee, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features, authLimits: new AuthLimits(config.rate_limits, config.listen.trusted_proxies, clock), pushRules: new PushRulesService(accountData) };
-  const app = await buildApp(deps, logger, { webRoot: opts.webRoot });
+  const app = await buildApp(deps, logger, { webRoot: opts.webRoot, observe: metrics ? (m, route, status, s) => metrics.request(m, route, status, s) : undefined });
+  metrics?.attach({ openLongPolls: () => notifier.waiting(), usersByState: () => presence.usersByState(), presenceTotals: () => presence.feed.totals(), frontQueue: () => front?.pending ?? 0 });
+  let metricsListener: { url: string; close(): Promise<void> } | null = null;
 
   let copies: NetServer[] = [];
   let front: FrontDispatch | null = null;
@@ -97,6 +107,10 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     database,
     url: "",
     async listen() {
+      if (metrics) {
+        metricsListener = await listenMetrics(metrics, config.metrics.listen.host, config.metrics.listen.port, logger);
+        server.metricsUrl = metricsListener.url;
+      }
       const host = config.listen.host.includes(":") ? `[${config.listen.host}]` : config.listen.host;
       if (config.listen.front_thread) {
         const settings = {
@@ -109,7 +123,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
           keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
           logLevel: config.log.level,
         };
-        front = await FrontDispatch.start(settings, app, deps, logger);
+        const observeSync = metrics ? (status: number, s: number) => metrics.request("GET", SYNC_ROUTE, status, s) : null;
+        front = await FrontDispatch.start(settings, app, deps, logger, observeSync);
         server.url = `http://${host}:${front.port}`;
         return server.url;
       }
@@ -121,6 +136,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       return server.url;
     },
     async close() {
+      await metricsListener?.close();
       await front?.close();
       closeListenerCopies(copies);
       await app.close();

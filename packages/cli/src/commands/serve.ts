@@ -14,6 +14,7 @@ export function serveCommand(): Command {
       console.log(`Axon is listening on ${url} (server_name ${config.server_name})`);
       console.log(`Data: ${server.database.dialect} at ${server.database.location}`);
       if (config.web.enabled) console.log(`Web page: ${url.replace(/\/$/, "")}/`);
+      if (server.metricsUrl) console.log(`Metrics: ${server.metricsUrl}`);
       const cfg = opts.config ? ` --config ${opts.config}` : "";
       console.log(`Add a user: npx axon user add alice${cfg}`);
       const stop = async (signal: string) => {

@@ -25,6 +25,8 @@ const PREFLIGHT_HEADERS = {
 export interface AppOptions {
   /** The built web page served at `/` (when `web.enabled`); default packages/web/dist. */
   webRoot?: string;
+  /** Told of every answered request (route pattern, status, seconds); set only when metrics are on. */
+  observe?: (method: string, route: string, status: number, seconds: number) => void;
 }
 
 /** Builds the HTTP app: routes, auth, CORS, the single error handler, and the web page. */
@@ -72,6 +74,14 @@ export async function buildApp(deps: AppDeps, logger: Logger, opts: AppOptions =
     if (logger.isLevelEnabled("debug")) req.log.debug({ method: req.method, url: req.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
     done();
   });
+
+  const observe = opts.observe;
+  if (observe) {
+    app.addHook("onResponse", (req, reply, done) => {
+      observe(req.method, req.routeOptions.url ?? "unmatched", reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+  }
 
   app.setErrorHandler((err: FastifyError | MatrixError, req, reply) => {
     if (err instanceof MatrixError) {

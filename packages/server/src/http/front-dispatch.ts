@@ -28,12 +28,16 @@ export class FrontDispatch {
   private readonly logRequests: boolean;
   /** The port the front thread listens on (once started). */
   port = 0;
+  /** Requests other than /sync handed over and not answered yet (the metrics' front-thread queue). */
+  pending = 0;
 
   private constructor(
     settings: FrontSettings,
     private readonly app: FastifyInstance,
     private readonly deps: AppDeps,
     private readonly log: Logger,
+    /** Told of each /sync answered here (the others go through the framework and its hooks); only with metrics on. */
+    private readonly observeSync: ((status: number, seconds: number) => void) | null,
   ) {
     this.logRequests = log.isLevelEnabled("debug");
     this.worker = new Worker(new URL("./front-thread-entry.mjs", import.meta.url), { workerData: settings });
@@ -48,9 +52,9 @@ export class FrontDispatch {
   }
 
   /** Starts the front thread and resolves once it listens; rejects if it cannot (say, the port is taken). */
-  static async start(settings: FrontSettings, app: FastifyInstance, deps: AppDeps, log: Logger): Promise<FrontDispatch> {
+  static async start(settings: FrontSettings, app: FastifyInstance, deps: AppDeps, log: Logger, observeSync: ((status: number, seconds: number) => void) | null = null): Promise<FrontDispatch> {
     await app.ready();
-    const front = new FrontDispatch(settings, app, deps, log);
+    const front = new FrontDispatch(settings, app, deps, log, observeSync);
     try {
       front.port = await new Promise<number>((resolve, reject) => (front.started = { resolve, reject }));
     } catch (err) {
@@ -106,32 +110,38 @@ export class FrontDispatch {
   }
 
   private sync(id: number, token: string | null, query: Record<string, unknown>): void {
-    const started = this.logRequests ? performance.now() : 0;
+    const timed = this.logRequests || this.observeSync !== null;
+    const started = timed ? performance.now() : 0;
     const hangup = new Hangup();
     this.hangups.set(id, hangup);
     handleSync(this.deps, { token, query: (name) => lastValue(query[name]), hangup }).then(
       (body) => {
         this.hangups.delete(id);
         this.reply(id, 200, JSON_HEADERS, JSON.stringify(body));
-        if (this.logRequests) this.logSync(200, started);
+        if (timed) this.syncDone(200, started);
       },
       (err: unknown) => {
         this.hangups.delete(id);
         const status = this.replyError(id, err);
-        if (this.logRequests) this.logSync(status, started);
+        if (timed) this.syncDone(status, started);
       },
     );
   }
 
   private http(m: Extract<FromFront, { t: "http" }>): void {
     const payload = m.body ? Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength) : undefined;
+    this.pending++;
     this.app.inject({ method: m.method as "GET", url: m.url, headers: m.headers, payload, remoteAddress: m.remoteAddress }).then(
       (res) => {
         const headers: OutgoingHttpHeaders = { ...res.headers };
         for (const h of CONNECTION_HEADERS) delete headers[h];
+        this.pending--;
         this.reply(m.id, res.statusCode, headers, res.rawPayload);
       },
-      (err: unknown) => this.replyError(m.id, err, m.url),
+      (err: unknown) => {
+        this.pending--;
+        this.replyError(m.id, err, m.url);
+      },
     );
   }
 
@@ -146,9 +156,11 @@ export class FrontDispatch {
     return 500;
   }
 
-  /** The framework's debug line per request (app.ts), for the /sync requests that skip it. */
-  private logSync(status: number, started: number): void {
-    this.log.debug({ method: "GET", url: "/sync", status, ms: Math.round(performance.now() - started) }, "request");
+  /** The framework's debug line and metrics per request (app.ts), for the /sync requests that skip it. */
+  private syncDone(status: number, started: number): void {
+    const ms = performance.now() - started;
+    if (this.logRequests) this.log.debug({ method: "GET", url: "/sync", status, ms: Math.round(ms) }, "request");
+    this.observeSync?.(status, ms / 1000);
   }
 
   private reply(id: number, status: number, headers: OutgoingHttpHeaders, body: string | Uint8Array): void {

@@ -31,6 +31,8 @@ const INBOX_MAX = 256;
  */
 export class PresenceFeed {
   private pos: number;
+  /** Entries pushed into inboxes since start (the fan-out), for metrics. */
+  private delivered = 0;
   private readonly inboxes = new Map<UserId, Inbox>();
 
   /**
@@ -49,7 +51,9 @@ export class PresenceFeed {
   publish(snap: PresenceSnapshot, watchers: Iterable<UserId>): number {
     const pos = ++this.pos;
     const entry = { pos, snap };
+    let n = 0;
     for (const w of watchers) {
+      n++;
       let inbox = this.inboxes.get(w);
       if (!inbox) this.inboxes.set(w, (inbox = { entries: [], trimmedTo: 0 }));
       inbox.entries.push(entry);
@@ -59,7 +63,13 @@ export class PresenceFeed {
         inbox.entries.splice(0, drop);
       }
     }
+    this.delivered += n;
     return pos;
+  }
+
+  /** Changes published and deliveries made since start (metrics read these when scraped). */
+  totals(): { changes: number; deliveries: number } {
+    return { changes: this.pos - this.start, deliveries: this.delivered };
   }
 
   /**

@@ -204,6 +204,13 @@ export class PresenceService implements PresenceHooks {
 
   // --- sync stream ----------------------------------------------------------------------
 
+  /** How many users are in each state, as last published (for metrics; walks every user, so only at scrape time). */
+  usersByState(): Record<PresenceState, number> {
+    const counts: Record<PresenceState, number> = { online: 0, unavailable: 0, busy: 0, offline: 0 };
+    for (const snap of this.published.values()) counts[snap.state]++;
+    return counts;
+  }
+
   /** Presence for an initial sync: self plus every visible user who is not offline. */
   initialFor(userId: UserId): PresenceView[] {
     const out: PresenceView[] = [];

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from "kysely";
+import { Kysely, Migrator, PostgresDialect, sql, type LogEvent, type MigrationProvider } from "kysely";
 import pg from "pg";
 import { migrations } from "./migrations/index";
 import type { Database } from "./schema";
@@ -21,7 +21,10 @@ export interface OpenDatabase {
 }
 
 /** Opens `sqlite:PATH` (`sqlite::memory:` for tests) or `postgres://...` and migrates it to the latest schema. */
-export async function openDatabase(url: string): Promise<OpenDatabase> {
+export async function openDatabase(url: string, opts: { onQuery?: (sql: string, ms: number) => void } = {}): Promise<OpenDatabase> {
+  // Only with a listener (metrics on): Kysely's log costs a timing and an event per statement.
+  const onQuery = opts.onQuery;
+  const log = onQuery ? (e: LogEvent) => onQuery(e.query.sql, e.queryDurationMillis) : undefined;
   let db: Kysely<Database>;
   let dialect: Dialect;
   let location: string;
@@ -34,12 +37,12 @@ export async function openDatabase(url: string): Promise<OpenDatabase> {
     sqlite.pragma("synchronous = FULL");
     sqlite.pragma("busy_timeout = 5000");
     sqlite.pragma("foreign_keys = ON");
-    db = new Kysely<Database>({ dialect: new CachingSqliteDialect(sqlite) });
+    db = new Kysely<Database>({ dialect: new CachingSqliteDialect(sqlite), log });
     dialect = "sqlite";
     location = path;
   } else {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log });
     dialect = "postgres";
     const u = new URL(url);
     location = `postgres://${u.host}${u.pathname}`;
