@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { AccountService } from "./accounts/account-service";
 import type { Clock } from "./clock";
+import { CrossSigningService } from "./e2ee/cross-signing";
 import { DeviceListProvider, DeviceLists } from "./e2ee/device-lists";
 import { KeyService } from "./e2ee/key-service";
 import { ToDeviceProvider, ToDeviceService } from "./e2ee/to-device";
@@ -12,9 +13,10 @@ import { SqlDeviceListStore, SqlToDeviceStore } from "./storage/sql-e2ee-stream-
 import type { Notifier } from "./sync/notifier";
 import type { StreamProvider } from "./sync/stream-provider";
 
-/** End-to-end encryption plumbing (issue 15): keys, device lists, to-device messages. */
+/** End-to-end encryption plumbing (issue 15): keys, cross-signing, device lists, to-device messages. */
 export interface E2eeServices {
   keys: KeyService;
+  crossSigning: CrossSigningService;
   deviceLists: DeviceLists;
   toDevice: ToDeviceService;
   /** The /sync providers, in token order: device lists, then to-device. */
@@ -33,10 +35,13 @@ export async function createE2eeServices(d: {
 }): Promise<E2eeServices> {
   const onError = (err: unknown) => d.logger.error({ err }, "end-to-end encryption bookkeeping failed");
   const deviceLists = new DeviceLists(new SqlDeviceListStore(d.db), d.membership, d.notifier, onError);
-  const keys = new KeyService(new SqlE2eeKeyStore(d.db), deviceLists, d.accounts, d.serverName);
+  const keyStore = new SqlE2eeKeyStore(d.db);
+  const keys = new KeyService(keyStore, deviceLists, d.accounts, d.serverName);
+  const crossSigning = new CrossSigningService(keyStore, deviceLists);
+  keys.useCrossSigning(crossSigning);
   const toDevice = new ToDeviceService(new SqlToDeviceStore(d.db), d.notifier, d.clock, onError);
   await deviceLists.start();
   await toDevice.start();
   d.accounts.onDevicesRemoved((userId, deviceIds) => keys.devicesRemoved(userId, deviceIds));
-  return { keys, deviceLists, toDevice, providers: [new DeviceListProvider(deviceLists), new ToDeviceProvider(toDevice, keys)] };
+  return { keys, crossSigning, deviceLists, toDevice, providers: [new DeviceListProvider(deviceLists), new ToDeviceProvider(toDevice, keys)] };
 }

@@ -72,13 +72,41 @@ describe("devices", () => {
     const keep = await login("deleter", "KEEP");
     const doomed = await login("deleter", "DOOMED");
     assert.equal((await t.request("GET", `${V3}/account/whoami`, { token: doomed })).status, 200);
-    const del = await t.request("DELETE", `${V3}/devices/DOOMED`, { token: keep, body: {} });
+    // User-interactive auth: the first answer asks for the password, a wrong one is refused.
+    const ask = await t.request("DELETE", `${V3}/devices/DOOMED`, { token: keep, body: {} });
+    assert.equal(ask.status, 401);
+    assert.deepEqual(ask.body.flows, [{ stages: ["m.login.password"] }]);
+    assert.equal(typeof ask.body.session, "string");
+    const auth = (password: string) => ({ type: "m.login.password", identifier: { type: "m.id.user", user: "deleter" }, password, session: ask.body.session });
+    const wrong = await t.request("DELETE", `${V3}/devices/DOOMED`, { token: keep, body: { auth: auth("nope") } });
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.body.errcode, "M_FORBIDDEN");
+    assert.equal((await t.request("GET", `${V3}/account/whoami`, { token: doomed })).status, 200, "still there");
+    const del = await t.request("DELETE", `${V3}/devices/DOOMED`, { token: keep, body: { auth: auth("pw") } });
     assert.equal(del.status, 200);
     const dead = await t.request("GET", `${V3}/account/whoami`, { token: doomed });
     assert.equal(dead.status, 401);
     assert.equal(dead.body.errcode, "M_UNKNOWN_TOKEN");
     assert.equal((await t.request("GET", `${V3}/devices/DOOMED`, { token: keep })).status, 404);
     assert.equal((await t.request("GET", `${V3}/account/whoami`, { token: keep })).status, 200);
+  });
+
+  it("POST /delete_devices asks for the password, then deletes the named devices and skips unknown ones", async () => {
+    await registerUser(t, "bulk", "pw");
+    const keep = await login("bulk", "STAY");
+    const one = await login("bulk", "ONE");
+    const two = await login("bulk", "TWO");
+    const body = { devices: ["ONE", "TWO", "NOT_MINE"] };
+    const ask = await t.request("POST", `${V3}/delete_devices`, { token: keep, body });
+    assert.equal(ask.status, 401);
+    assert.deepEqual(ask.body.flows, [{ stages: ["m.login.password"] }]);
+    const someoneElse = { type: "m.login.password", identifier: { type: "m.id.user", user: "deleter" }, password: "pw" };
+    assert.equal((await t.request("POST", `${V3}/delete_devices`, { token: keep, body: { ...body, auth: someoneElse } })).status, 401);
+    const ok = await t.request("POST", `${V3}/delete_devices`, { token: keep, body: { ...body, auth: { ...someoneElse, identifier: { type: "m.id.user", user: "bulk" } } } });
+    assert.equal(ok.status, 200);
+    for (const tok of [one, two]) assert.equal((await t.request("GET", `${V3}/account/whoami`, { token: tok })).status, 401);
+    assert.equal((await t.request("GET", `${V3}/account/whoami`, { token: keep })).status, 200);
+    assert.equal((await t.request("POST", `${V3}/delete_devices`, { token: keep, body: { devices: "x" } })).body.errcode, "M_BAD_JSON");
   });
 
   it("devices need a token", async () => {

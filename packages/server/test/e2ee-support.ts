@@ -7,7 +7,7 @@ export interface TestSigner {
   /** The public key, unpadded base64. */
   pub: string;
   /** The object with `signatures[userId][keyId]` added (canonical JSON without signatures/unsigned). */
-  sign<T extends Record<string, unknown>>(obj: T, userId: string, keyId: string): T;
+  sign<T extends Record<string, unknown>>(obj: T, userId: string, keyId: string): T & { signatures: Record<string, Record<string, string>> };
 }
 
 const b64 = (buf: Buffer) => buf.toString("base64").replace(/=+$/, "");

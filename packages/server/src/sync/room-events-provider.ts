@@ -91,6 +91,9 @@ export class RoomEventsProvider implements StreamProvider {
       const state = limited ? await this.writer.state(roomId) : null;
       const bundles = this.bundles(req, timeline);
       this.putRoom(req, "join", roomId, timeline, limited, state, to, res, bundles instanceof Promise ? await bundles : bundles);
+      // A membership change: counts and heroes changed, though the state is not sent again.
+      const memberState = !limited && timeline.some((e) => e.type === "m.room.member") ? await this.writer.state(roomId) : null;
+      if (memberState) roomEntry(res, "join", roomId).summary = summaryOf(memberState, req.userId as UserId);
       any = true;
     }
     return any;

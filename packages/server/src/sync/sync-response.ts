@@ -11,7 +11,9 @@ export interface RoomSections {
  * What every /sync response starts from. Sections appear only when they hold something (as the
  * reference server does; every section but `next_batch` is optional in the spec), which keeps the
  * response to a woken long-poll small. `device_one_time_keys_count` is always there: some clients
- * (Element Android) treat its absence as "no keys uploaded".
+ * (Element Android) treat its absence as "no keys uploaded". The to-device provider fills it with
+ * the device's real counts, and `device_unused_fallback_key_types` (Rust crypto uploads a fallback
+ * key only when the server reports that list).
  */
 export function emptySyncResponse(): SyncResponse {
   return { device_one_time_keys_count: {} };

@@ -4,8 +4,11 @@ import { z } from "zod";
 import type { DeviceRecord } from "../../accounts/account-store";
 import type { AppDeps } from "../deps";
 import { jsonObject, parseWith, requireAuth } from "../request";
+import { requirePassword } from "../user-interactive";
 
 const renameBody = z.object({ display_name: z.string().max(512).nullable().optional() });
+const deleteBody = z.object({ auth: z.unknown().optional() }).loose();
+const deleteManyBody = z.object({ devices: z.array(z.string().max(255)).max(1000), auth: z.unknown().optional() }).loose();
 
 function deviceParam(req: FastifyRequest): DeviceId {
   const id = parseDeviceId((req.params as { deviceId: string }).deviceId);
@@ -43,13 +46,24 @@ export const deviceRoutes =
       return {};
     });
 
-    // DELETE /devices/{deviceId}: the spec asks for user-interactive auth; the caller's own token suffices here,
-    // since only the owner can reach their devices.
+    // DELETE /devices/{deviceId}: user-interactive auth (the account's password), as the spec asks.
     app.delete("/devices/:deviceId", async (req) => {
       const who = await requireAuth(req, accounts);
       const deviceId = deviceParam(req);
+      const body = parseWith(deleteBody, jsonObject(req, { optional: true }));
       await accounts.getDevice(who.userId, deviceId);
+      await requirePassword(accounts, who.userId, body.auth);
       await accounts.deleteDevice(who.userId, deviceId);
+      return {};
+    });
+
+    // POST /delete_devices: the same for several; unknown ids are skipped.
+    app.post("/delete_devices", async (req) => {
+      const who = await requireAuth(req, accounts);
+      const body = parseWith(deleteManyBody, jsonObject(req));
+      await requirePassword(accounts, who.userId, body.auth);
+      const mine = new Set((await accounts.listDevices(who.userId)).map((d) => d.deviceId as string));
+      for (const id of new Set(body.devices)) if (mine.has(id)) await accounts.deleteDevice(who.userId, id as DeviceId);
       return {};
     });
   };
