@@ -82,6 +82,19 @@ describe("rate limits on /login and /register", () => {
     assert.equal((await register(t, "198.51.100.20")).status, 200);
   });
 
+  for (const frontThread of [true, false]) {
+    it(`over a socket (front_thread ${frontThread}) the limit applies to the connection's address`, async () => {
+      const t = await pool.create({ listen: { front_thread: frontThread } });
+      const base = await t.server.listen();
+      const attempt = () =>
+        fetch(`${base}${V3}/login`, { method: "POST", body: JSON.stringify({ type: "m.login.password", user: "nobody", password: "x" }) });
+      for (let i = 0; i < 3; i++) assert.equal((await attempt()).status, 403);
+      const res = await attempt();
+      const body = (await res.json()) as Record<string, unknown>;
+      assertLimited({ status: res.status, headers: { "retry-after": res.headers.get("retry-after") }, body });
+    });
+  }
+
   it("per_second 0 disables the limits", async () => {
     const t = await pool.create({ rate_limits: { login: { per_second: 0 }, register: { per_second: 0 } } });
     for (let i = 0; i < 12; i++) assert.equal((await login(t, "nobody", "x")).status, 403);
