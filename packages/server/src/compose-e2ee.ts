@@ -4,19 +4,22 @@ import type { AccountService } from "./accounts/account-service";
 import type { Clock } from "./clock";
 import { CrossSigningService } from "./e2ee/cross-signing";
 import { DeviceListProvider, DeviceLists } from "./e2ee/device-lists";
+import { KeyBackupService } from "./e2ee/key-backup";
 import { KeyService } from "./e2ee/key-service";
 import { ToDeviceProvider, ToDeviceService } from "./e2ee/to-device";
 import type { MembershipIndex } from "./rooms/membership-index";
 import type { Database } from "./storage/schema";
 import { SqlE2eeKeyStore } from "./storage/sql-e2ee-key-store";
 import { SqlDeviceListStore, SqlToDeviceStore } from "./storage/sql-e2ee-stream-store";
+import { SqlKeyBackupStore } from "./storage/sql-key-backup-store";
 import type { Notifier } from "./sync/notifier";
 import type { StreamProvider } from "./sync/stream-provider";
 
-/** End-to-end encryption plumbing (issue 15): keys, cross-signing, device lists, to-device messages. */
+/** End-to-end encryption plumbing (issue 15): keys, cross-signing, key backup, device lists, to-device messages. */
 export interface E2eeServices {
   keys: KeyService;
   crossSigning: CrossSigningService;
+  keyBackup: KeyBackupService;
   deviceLists: DeviceLists;
   toDevice: ToDeviceService;
   /** The /sync providers, in token order: device lists, then to-device. */
@@ -43,5 +46,5 @@ export async function createE2eeServices(d: {
   await deviceLists.start();
   await toDevice.start();
   d.accounts.onDevicesRemoved((userId, deviceIds) => keys.devicesRemoved(userId, deviceIds));
-  return { keys, crossSigning, deviceLists, toDevice, providers: [new DeviceListProvider(deviceLists), new ToDeviceProvider(toDevice, keys)] };
+  return { keys, crossSigning, keyBackup: new KeyBackupService(new SqlKeyBackupStore(d.db)), deviceLists, toDevice, providers: [new DeviceListProvider(deviceLists), new ToDeviceProvider(toDevice, keys)] };
 }

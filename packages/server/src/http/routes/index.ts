@@ -17,6 +17,7 @@ import { roomRoutes } from "./rooms";
 import { syncRoutes } from "./sync";
 import { keyRoutes } from "./keys";
 import { toDeviceRoutes } from "./to-device";
+import { roomKeyRoutes } from "./room-keys";
 
 /** Every client API route; registered under each of CLIENT_PREFIXES. */
 export const clientRoutes =
@@ -25,7 +26,7 @@ export const clientRoutes =
     for (const routes of [loginRoutes, registerRoutes, accountRoutes, profileRoutes, profileFieldRoutes, deviceRoutes, presenceRoutes]) {
       await app.register(routes(deps));
     }
-    for (const routes of [roomRoutes, roomEventRoutes, membershipRoutes, directoryRoutes, ephemeralRoutes, accountDataRoutes, pushRuleRoutes, syncRoutes, keyRoutes, toDeviceRoutes]) {
+    for (const routes of [roomRoutes, roomEventRoutes, membershipRoutes, directoryRoutes, ephemeralRoutes, accountDataRoutes, pushRuleRoutes, syncRoutes, keyRoutes, toDeviceRoutes, roomKeyRoutes]) {
       await app.register(routes(deps));
     }
   };

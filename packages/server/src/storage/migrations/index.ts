@@ -10,6 +10,7 @@ import * as m0009 from "./0009-e2ee";
 import * as m0010 from "./0010-account-changes";
 import * as m0011 from "./0011-relations";
 import * as m0012 from "./0012-search";
+import * as m0013 from "./0013-key-backup";
 
 /** Every migration, in order; a new one is a numbered module added here. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   "0010-account-changes": m0010,
   "0011-relations": m0011,
   "0012-search": m0012,
+  "0013-key-backup": m0013,
 };
