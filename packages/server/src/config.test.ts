@@ -45,6 +45,7 @@ describe("config defaults", () => {
       busy_timeout: 3_600_000,
       last_active_granularity: 60_000,
       max_status_length: 1024,
+      status_expiry: true,
     });
     assert.deepEqual(c.rate_limits, { presence: { per_second: 1, burst: 5 }, login: { per_second: 0.5, burst: 10 }, register: { per_second: 0.2, burst: 10 } });
     assert.deepEqual(c.listen.trusted_proxies, []);
