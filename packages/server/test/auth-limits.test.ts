@@ -104,18 +104,21 @@ describe("rate limits on /login and /register", () => {
   it("a failed login costs the same time whether or not the account exists", async () => {
     const t = await pool.create({ rate_limits: { login: { per_second: 0 } } });
     await registerUser(t, "gina", "right");
-    const time = async (user: string) => {
-      const runs: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const start = performance.now();
-        assert.equal((await login(t, user, "wrong")).status, 403);
-        runs.push(performance.now() - start);
-      }
-      return runs.sort((a, b) => a - b)[2]!;
+    const once = async (user: string) => {
+      const start = performance.now();
+      assert.equal((await login(t, user, "wrong")).status, 403);
+      return performance.now() - start;
     };
-    await time("nobody"); // the dummy hash is made on first use
-    const [known, unknown] = [await time("gina"), await time("nobody")];
+    await once("nobody"); // the dummy hash is made on first use
+    // Interleaved, and the fastest of each: other load on the box only ever adds time.
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      known.push(await once("gina"));
+      unknown.push(await once("nobody"));
+    }
+    const [k, u] = [Math.min(...known), Math.min(...unknown)];
     // A password check is tens of milliseconds of scrypt; skipping it would be a small fraction of that.
-    assert.ok(unknown > known * 0.6 && unknown < known * 1.6, `known ${known.toFixed(1)} ms, unknown ${unknown.toFixed(1)} ms`);
+    assert.ok(u > k * 0.4 && u < k * 2.5, `known ${k.toFixed(1)} ms, unknown ${u.toFixed(1)} ms`);
   });
 });
