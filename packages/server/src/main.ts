@@ -23,6 +23,8 @@ import { SqlPresenceStore } from "./storage/sql-presence-store";
 import { Notifier } from "./sync/notifier";
 import { PresenceStreamProvider } from "./sync/presence-stream";
 import { SyncService } from "./sync/sync-service";
+import { NotificationService } from "./notifications/notification-service";
+import { SqlNotificationStore } from "./storage/sql-notification-store";
 import { createRoomServices } from "./compose-rooms";
 import { createFeatureServices } from "./compose-features";
 import { createE2eeServices } from "./compose-e2ee";
@@ -86,15 +88,28 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   await callField.start(presence, config.presence.call_profile_field);
   const e2ee = await createE2eeServices({ db: database.db, serverName: config.server_name, clock, accounts, membership, notifier, logger });
   // The token layout follows this array: append new providers at the end.
-  const sync = new SyncService([...roomServices.providers, new PresenceStreamProvider(presence, clock), ...e2ee.providers], notifier, presence);
   const { rooms, typing, receipts, accountData, filters } = roomServices;
+  const notifications = new NotificationService({
+    store: new SqlNotificationStore(database.db),
+    roomStore: roomServices.store,
+    writer: roomServices.writer,
+    receipts,
+    accountData,
+    membership,
+    clock,
+    log: logger,
+  });
+  await notifications.start();
+  const sync = new SyncService([...roomServices.providers, new PresenceStreamProvider(presence, clock), ...e2ee.providers], notifier, presence, (userId, res) =>
+    notifications.fillCounts(userId, res),
+  );
   // Names and avatars live in member events too: a profile change updates the user's rooms.
   accounts.onProfileChanged((userId) => rooms.profileChanged(userId));
   // Operator tools (axon user deactivate, reset-password) change accounts in the database; this applies their changes here.
   const accountChanges = new AccountChangeWatcher({ store: new SqlAdminStore(database.db), accounts, presence, rooms, membership, log: logger, pollMs: 2000 });
   await accountChanges.start();
   const features = createFeatureServices({ db: database.db, config, clock, accounts, membership, roomServices });
-  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, e2ee, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features, authLimits: new AuthLimits(config.rate_limits, config.listen.trusted_proxies, clock), pushRules: new PushRulesService(accountData) };
+  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, e2ee, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features, authLimits: new AuthLimits(config.rate_limits, config.listen.trusted_proxies, clock), pushRules: new PushRulesService(accountData), notifications };
   const app = await buildApp(deps, logger, { webRoot: opts.webRoot, observe: metrics ? (m, route, status, s) => metrics.request(m, route, status, s) : undefined });
   metrics?.attach({ openLongPolls: () => notifier.waiting(), usersByState: () => presence.usersByState(), presenceTotals: () => presence.feed.totals(), frontQueue: () => front?.pending ?? 0 });
   let metricsListener: { url: string; close(): Promise<void> } | null = null;
@@ -143,6 +158,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       await accountChanges.close();
       await presence.close();
       await callField.settled();
+      await notifications.close();
       await database.close();
     },
   };

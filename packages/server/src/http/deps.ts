@@ -11,6 +11,7 @@ import type { FeatureServices } from "../compose-features";
 import type { E2eeServices } from "../compose-e2ee";
 import type { AuthLimits } from "../limits/auth-limits";
 import type { PushRulesService } from "../push/push-rules-service";
+import type { NotificationService } from "../notifications/notification-service";
 
 /** Everything the routes call; built once in main.ts. */
 export interface AppDeps extends FeatureServices {
@@ -34,4 +35,6 @@ export interface AppDeps extends FeatureServices {
   profileFields: ProfileFieldService;
   /** Each user's push rules (defaults plus their own), kept in account data. */
   pushRules: PushRulesService;
+  /** Unread notification counts and GET /notifications. */
+  notifications: NotificationService;
 }

@@ -24,7 +24,7 @@ export class PushRulesService {
   constructor(private readonly accountData: AccountDataService) {}
 
   async get(userId: UserId): Promise<Ruleset> {
-    return mergeRules(defaultPushRules(userId), parseStored(await this.accountData.get(userId, null, PUSH_RULES_TYPE)));
+    return rulesFromContent(userId, await this.accountData.get(userId, null, PUSH_RULES_TYPE));
   }
 
   async rule(userId: UserId, kind: RuleKind, ruleId: string): Promise<PushRule> {
@@ -105,6 +105,11 @@ function find(rules: Ruleset, kind: RuleKind, ruleId: string): PushRule {
   const rule = rules[kind].find((r) => r.rule_id === ruleId);
   if (!rule) throw notFound("No such push rule.");
   return rule;
+}
+
+/** A user's effective rules from their `m.push_rules` account data (null: none stored). */
+export function rulesFromContent(userId: UserId, content: Record<string, unknown> | null): Ruleset {
+  return mergeRules(defaultPushRules(userId), parseStored(content));
 }
 
 /** The stored ruleset, or null when there is none or it is not a ruleset. */

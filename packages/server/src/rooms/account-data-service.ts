@@ -3,11 +3,14 @@ import type { Notifier } from "../sync/notifier";
 import { Serial } from "../sync/serial";
 import type { AccountDataRecord, AccountDataStore } from "./ephemeral-store";
 
+/** Told about each write: whose, its stream id, and what was written. */
+export type AccountDataListener = (userId: UserId, position: number, change: { roomId: RoomId | null; type: string; content: Record<string, unknown> }) => void;
+
 /** Global and per-room account data, each write with a stream id for /sync. */
 export class AccountDataService {
   private position = 0;
   private readonly serial = new Serial();
-  private readonly listeners: ((userId: UserId, position: number) => void)[] = [];
+  private readonly listeners: AccountDataListener[] = [];
 
   constructor(
     private readonly store: AccountDataStore,
@@ -22,7 +25,7 @@ export class AccountDataService {
     return this.position;
   }
 
-  onChange(listener: (userId: UserId, position: number) => void): void {
+  onChange(listener: AccountDataListener): void {
     this.listeners.push(listener);
   }
 
@@ -31,7 +34,7 @@ export class AccountDataService {
       const position = this.position + 1;
       await this.store.put(userId, roomId, type, content, position);
       // Listeners first, in the same tick: a /sync that sees the new latest() also sees who it concerns.
-      for (const l of this.listeners) l(userId, position);
+      for (const l of this.listeners) l(userId, position, { roomId, type, content });
       this.position = position;
     });
     this.notifier.wakeUsers([userId]);

@@ -9,11 +9,14 @@ import type { Actor, RoomService } from "./room-service";
 
 export const RECEIPT_TYPES = ["m.read", "m.read.private"] as const;
 
+/** Told about each receipt, who sees it, and the stream ordering of the event it points at. */
+export type ReceiptListener = (r: ReceiptRecord, audience: Iterable<UserId>, eventOrdering: number) => void;
+
 /** Read receipts, persisted, each with a stream id for /sync. */
 export class ReceiptService {
   private position = 0;
   private readonly serial = new Serial();
-  private readonly listeners: ((r: ReceiptRecord, audience: Iterable<UserId>) => void)[] = [];
+  private readonly listeners: ReceiptListener[] = [];
 
   constructor(
     private readonly store: ReceiptStore,
@@ -32,7 +35,7 @@ export class ReceiptService {
     return this.position;
   }
 
-  onReceipt(listener: (r: ReceiptRecord, audience: Iterable<UserId>) => void): void {
+  onReceipt(listener: ReceiptListener): void {
     this.listeners.push(listener);
   }
 
@@ -40,7 +43,7 @@ export class ReceiptService {
     if (!(RECEIPT_TYPES as readonly string[]).includes(receiptType)) throw invalidParam(`Unknown receipt type ${receiptType}.`);
     if (!this.membership.isJoined(roomId, actor.userId)) throw forbidden("You are not in this room.");
     this.hooks.activity(actor.userId, actor.deviceId);
-    await this.rooms.getEvent(actor.userId, roomId, eventId);
+    const target = await this.rooms.getEvent(actor.userId, roomId, eventId);
     const audience = await this.serial.run(async () => {
       const r: ReceiptRecord = {
         roomId,
@@ -55,7 +58,7 @@ export class ReceiptService {
       // A private receipt is for the user's own devices only.
       const audience = receiptType === "m.read.private" ? [actor.userId] : [...this.membership.joinedMembers(roomId)];
       // Listeners first, in the same tick: a /sync that sees the new latest() also sees who it concerns.
-      for (const l of this.listeners) l(r, audience);
+      for (const l of this.listeners) l(r, audience, target.streamOrdering);
       this.position = r.streamId;
       return audience;
     });

@@ -161,6 +161,17 @@ export interface EventRelationsTable {
   origin_server_ts: number;
 }
 
+export interface EventNotificationsTable {
+  user_id: string;
+  room_id: string;
+  stream_ordering: number;
+  event_id: string;
+  highlight: number;
+  /** The push actions, JSON. */
+  actions: string;
+  ts: number;
+}
+
 export interface Database {
   users: UsersTable;
   devices: DevicesTable;
@@ -179,4 +190,5 @@ export interface Database {
   reports: ReportsTable;
   event_relations: EventRelationsTable;
   profile_fields: ProfileFieldsTable;
+  event_notifications: EventNotificationsTable;
 }

@@ -24,6 +24,8 @@ export class SyncService {
     private readonly providers: StreamProvider[],
     private readonly notifier: Notifier,
     private readonly hooks: PresenceHooks = noPresenceHooks,
+    /** Last touches on a response about to be sent (e.g. unread counts on its joined rooms). */
+    private readonly finish?: (userId: UserId, res: SyncResponse) => void,
   ) {}
 
   /** Parses a token; missing trailing parts (a provider added since) count as 0. */
@@ -75,6 +77,7 @@ export class SyncService {
       }
       const remaining = deadline - Date.now();
       if (any || from === null || req.fullState || remaining <= 0 || opts.hangup?.happened) {
+        this.finish?.(req.userId, res);
         completeRooms(res);
         // Never move a position backwards (a provider may have been behind the client).
         if (from !== null) for (let i = 0; i < to.length; i++) to[i] = Math.max(to[i]!, from[i]!);

@@ -11,6 +11,7 @@ import { accountDataRoutes } from "./account-data";
 import { directoryRoutes } from "./directory";
 import { ephemeralRoutes } from "./ephemeral";
 import { membershipRoutes } from "./membership";
+import { notificationRoutes } from "./notifications";
 import { pushRuleRoutes } from "./push-rules";
 import { roomEventRoutes } from "./room-events";
 import { roomRoutes } from "./rooms";
@@ -26,7 +27,7 @@ export const clientRoutes =
     for (const routes of [loginRoutes, registerRoutes, accountRoutes, profileRoutes, profileFieldRoutes, deviceRoutes, presenceRoutes]) {
       await app.register(routes(deps));
     }
-    for (const routes of [roomRoutes, roomEventRoutes, membershipRoutes, directoryRoutes, ephemeralRoutes, accountDataRoutes, pushRuleRoutes, syncRoutes, keyRoutes, toDeviceRoutes, roomKeyRoutes]) {
+    for (const routes of [roomRoutes, roomEventRoutes, membershipRoutes, directoryRoutes, ephemeralRoutes, accountDataRoutes, pushRuleRoutes, notificationRoutes, syncRoutes, keyRoutes, toDeviceRoutes, roomKeyRoutes]) {
       await app.register(routes(deps));
     }
   };

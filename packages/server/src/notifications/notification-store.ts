@@ -1,0 +1,26 @@
+import type { RoomId, UserId } from "@axon/protocol";
+import type { PushAction } from "../push/push-rule-types";
+
+/** An event that notified a user. */
+export interface NotificationRecord {
+  userId: UserId;
+  roomId: RoomId;
+  streamOrdering: number;
+  eventId: string;
+  highlight: boolean;
+  actions: PushAction[];
+  ts: number;
+}
+
+/** What the notification service keeps in the database. */
+export interface NotificationStore {
+  insert(rows: NotificationRecord[]): Promise<void>;
+  /** A user's notifications, newest first, below `before` (null: from the newest). */
+  page(userId: UserId, q: { before: number | null; limit: number; onlyHighlight: boolean }): Promise<NotificationRecord[]>;
+  /** For start-up: per (user, room), the newest stream ordering their m.read / m.read.private receipts point at. */
+  readMarkers(): Promise<{ userId: UserId; roomId: RoomId; streamOrdering: number }[]>;
+  /** For start-up: notifications after the user's read marker in their room (the unread ones). */
+  unreadRows(): Promise<{ userId: UserId; roomId: RoomId; streamOrdering: number; highlight: boolean }[]>;
+  /** For start-up: every user's stored `m.push_rules` account data. */
+  storedPushRules(): Promise<{ userId: UserId; content: Record<string, unknown> }[]>;
+}
