@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CallWatcher, rtcMembershipEnd } from "./calls";
+import { rtcMembershipEnd } from "@axon/protocol";
+import { CallWatcher } from "./calls";
 import { ManualClock } from "./clock";
 import type { MatrixEvent, SyncResponse } from "./types";
 

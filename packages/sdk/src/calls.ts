@@ -1,10 +1,7 @@
+import { rtcMembershipEnd, RTC_MEMBER_TYPES } from "@axon/protocol";
 import type { Clock } from "./clock";
 import type { MatrixEvent, SyncResponse } from "./types";
 
-/** MatrixRTC membership state types: MSC3401's unstable name and the stable one. */
-export const RTC_MEMBER_TYPES: readonly string[] = ["org.matrix.msc3401.call.member", "m.call.member"];
-/** MSC4143's default lifetime of a membership that names none. */
-const DEFAULT_RTC_LIFETIME_MS = 4 * 3_600_000;
 /** A 1:1 call event older than this when first seen is history, not a call in progress. */
 const VOIP_MAX_AGE_MS = 3_600_000;
 
@@ -13,24 +10,6 @@ export interface CallChange {
   live: boolean;
   /** When a live call's membership expires by itself (clock time), if it says. */
   endsAt: number | null;
-}
-
-const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
-
-/** When a MatrixRTC membership ends, or null when its content says the user left. Both content shapes in use are read. */
-export function rtcMembershipEnd(content: Record<string, unknown>, originTs: number): number | null {
-  if (Object.keys(content).length === 0) return null;
-  if (Array.isArray(content.memberships)) {
-    let end: number | null = null;
-    for (const m of content.memberships as unknown[]) {
-      if (typeof m !== "object" || m === null) continue;
-      const r = m as Record<string, unknown>;
-      const at = num(r.expires_ts) ?? (num(r.created_ts) ?? originTs) + (num(r.expires) ?? DEFAULT_RTC_LIFETIME_MS);
-      end = end === null ? at : Math.max(end, at);
-    }
-    return end;
-  }
-  return num(content.expires_ts) ?? (num(content.created_ts) ?? originTs) + (num(content.expires) ?? DEFAULT_RTC_LIFETIME_MS);
 }
 
 /**

@@ -10,4 +10,5 @@ export { SyncLoop, type ConnectionState, type SyncLoopOptions, type SyncStatus }
 export type { JoinedRoomSync, MatrixEvent, Session, SyncResponse, VersionsResponse } from "./types";
 export { AutoBusy, CALLS_ACCOUNT_DATA, type AutoBusyOptions, type OwnPresence, type PresenceAccess } from "./auto-busy";
 export { autoBusy, presenceAccessOf } from "./auto-busy-client";
-export { CallWatcher, rtcMembershipEnd, RTC_MEMBER_TYPES, type CallChange } from "./calls";
+export { rtcMembershipEnd, RTC_MEMBER_TYPES } from "@axon/protocol";
+export { CallWatcher, type CallChange } from "./calls";

@@ -2,7 +2,7 @@
 // Everything goes through the client's own authed HTTP; the client's sync-driven presence is left alone.
 import { ClientEvent, Method, SyncState, type MatrixClient, type MatrixEvent } from "matrix-js-sdk";
 import { AutoBusy, type AutoBusyOptions, type OwnPresence, type PresenceAccess } from "./auto-busy";
-import { RTC_MEMBER_TYPES } from "./calls";
+import { RTC_MEMBER_TYPES } from "@axon/protocol";
 import { presenceInfo, type PresenceInfo, type SetPresenceResult } from "./client";
 import { BUSY_FLAG, parsePresence, toWirePresence, type PresenceState } from "./presence";
 import type { JoinedRoomSync, MatrixEvent as WireEvent, SyncResponse } from "./types";

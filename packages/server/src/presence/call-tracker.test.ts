@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { UserId } from "@axon/protocol";
 import { FakeClock } from "../clock";
-import { CallTracker, rtcMembershipEnd } from "./call-tracker";
+import { rtcMembershipEnd } from "@axon/protocol";
+import { CallTracker } from "./call-tracker";
 import type { PersistedEvent } from "./presence-hooks";
 
 const A = "@a:t" as UserId;

@@ -1,6 +1,8 @@
 // matrix-js-sdk 37.5.0 helpers for the end-to-end tests: a quiet client, logged in for real.
 import { ClientEvent, SyncState, createClient, type IStartClientOpts, type MatrixClient } from "matrix-js-sdk";
 import { logger as sdkLogger, type Logger } from "matrix-js-sdk/lib/logger";
+import { after, before } from "node:test";
+import { startLiveServer, type LiveServer } from "./harness";
 import type { SpecAudit } from "./spec-audit";
 
 const noop = (): void => {};
@@ -99,4 +101,24 @@ export async function startSyncingWith(client: MatrixClient, opts: IStartClientO
   await client.startClient({ initialSyncLimit: 10, ...opts });
   const [state] = await syncing;
   if (state !== SyncState.Syncing) throw new Error(`${client.getUserId()} sync loop went to ${state}`);
+}
+
+/** A live server for a suite and the clients its tests start: `before` starts it, `after` stops the clients and closes it. */
+export function liveSuite(overrides: Record<string, unknown> = {}): { readonly live: LiveServer; clients: MatrixClient[] } {
+  let server: LiveServer | undefined;
+  const suite = {
+    get live(): LiveServer {
+      if (!server) throw new Error("the suite's server is not started yet");
+      return server;
+    },
+    clients: [] as MatrixClient[],
+  };
+  before(async () => {
+    server = await startLiveServer(overrides);
+  });
+  after(async () => {
+    for (const c of suite.clients) c.stopClient();
+    await server?.close();
+  });
+  return suite;
 }

@@ -1,30 +1,22 @@
 // matrix-js-sdk 37.5.0 Rust crypto: bootstrapCrossSigning through Axon, seen by another user.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import type { MatrixClient } from "matrix-js-sdk";
-import { addUser, startLiveServer, type LiveServer } from "./harness";
+import { describe, test } from "node:test";
+import { addUser } from "./harness";
+import { liveSuite } from "./js-sdk-client";
 import { verifySigned } from "../../src/e2ee/signing";
 import { cryptoClient, waitForJoined } from "./js-sdk-crypto";
 
 const PASSWORD = "correct horse battery";
 
 describe("cross-signing with matrix-js-sdk 37.5.0 Rust crypto", { timeout: 120_000 }, () => {
-  let live: LiveServer;
-  const clients: MatrixClient[] = [];
-  before(async () => {
-    live = await startLiveServer();
-  });
-  after(async () => {
-    for (const c of clients) c.stopClient();
-    await live.close();
-  });
+  const suite = liveSuite();
 
   test("bootstrapCrossSigning uploads the keys and signs the device; a reset asks for the password; others see the device cross-signed", async () => {
-    const aliceId = await addUser(live, "csalice", PASSWORD);
-    const bobId = await addUser(live, "csbob", PASSWORD);
-    const alice = await cryptoClient(live.url, "csalice", PASSWORD);
-    const bob = await cryptoClient(live.url, "csbob", PASSWORD);
-    clients.push(alice, bob);
+    const aliceId = await addUser(suite.live, "csalice", PASSWORD);
+    const bobId = await addUser(suite.live, "csbob", PASSWORD);
+    const alice = await cryptoClient(suite.live.url, "csalice", PASSWORD);
+    const bob = await cryptoClient(suite.live.url, "csbob", PASSWORD);
+    suite.clients.push(alice, bob);
     const { room_id: roomId } = await alice.createRoom({ invite: [bobId] });
     await waitForAsync(() => !!bob.getRoom(roomId), "the invite", async () => {});
     await bob.joinRoom(roomId);

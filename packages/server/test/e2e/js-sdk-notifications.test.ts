@@ -1,29 +1,21 @@
 // matrix-js-sdk 37.5.0 reads Axon's unread_notifications: the badge goes up, and back to 0 after a read receipt.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { MsgType, NotificationCountType, Preset, type MatrixClient } from "matrix-js-sdk";
-import { addUser, startLiveServer, waitFor, type LiveServer } from "./harness";
-import { loginClient, startSyncing } from "./js-sdk-client";
+import { describe, test } from "node:test";
+import { MsgType, NotificationCountType, Preset } from "matrix-js-sdk";
+import { addUser, waitFor } from "./harness";
+import { liveSuite, loginClient, startSyncing } from "./js-sdk-client";
 
 const PASSWORD = "correct horse battery";
 
 describe("matrix-js-sdk 37.5.0 with unread notification counts", { timeout: 90_000 }, () => {
-  let live: LiveServer;
-  const clients: MatrixClient[] = [];
-  before(async () => {
-    live = await startLiveServer();
-  });
-  after(async () => {
-    for (const c of clients) c.stopClient();
-    await live.close();
-  });
+  const suite = liveSuite();
 
   test("room.getUnreadNotificationCount() counts messages and mentions, and drops to 0 after sendReadReceipt", async () => {
-    const aliceId = await addUser(live, "notalice", PASSWORD);
-    await addUser(live, "notbob", PASSWORD);
-    const alice = await loginClient(live.url, "notalice", PASSWORD);
-    const bob = await loginClient(live.url, "notbob", PASSWORD);
-    clients.push(alice, bob);
+    const aliceId = await addUser(suite.live, "notalice", PASSWORD);
+    await addUser(suite.live, "notbob", PASSWORD);
+    const alice = await loginClient(suite.live.url, "notalice", PASSWORD);
+    const bob = await loginClient(suite.live.url, "notbob", PASSWORD);
+    suite.clients.push(alice, bob);
     await Promise.all([startSyncing(alice), startSyncing(bob)]);
     const { room_id: roomId } = await bob.createRoom({ preset: Preset.PublicChat, name: "badges" });
     await alice.joinRoom(roomId);

@@ -1,30 +1,22 @@
 // matrix-js-sdk 37.5.0 with edits, redactions and threads against a real Axon.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { EventType, MsgType, Preset, RelationType, THREAD_RELATION_TYPE, type MatrixClient } from "matrix-js-sdk";
-import { addUser, startLiveServer, waitFor, type LiveServer } from "./harness";
-import { loginClient, startSyncing, startSyncingWith } from "./js-sdk-client";
+import { describe, test } from "node:test";
+import { EventType, MsgType, Preset, RelationType, THREAD_RELATION_TYPE } from "matrix-js-sdk";
+import { addUser, waitFor } from "./harness";
+import { liveSuite, loginClient, startSyncing, startSyncingWith } from "./js-sdk-client";
 
 const PASSWORD = "correct horse battery";
 
 describe("matrix-js-sdk 37.5.0 with relations", { timeout: 90_000 }, () => {
-  let live: LiveServer;
-  const clients: MatrixClient[] = [];
-  before(async () => {
-    live = await startLiveServer();
-  });
-  after(async () => {
-    for (const c of clients) c.stopClient();
-    await live.close();
-  });
+  const suite = liveSuite();
 
   test("an edit and a redaction reach the other client; a thread is seen live and by a client that joins later", async () => {
-    await addUser(live, "relalice", PASSWORD);
-    await addUser(live, "relbob", PASSWORD);
-    await addUser(live, "relcarol", PASSWORD);
-    const alice = await loginClient(live.url, "relalice", PASSWORD);
-    const bob = await loginClient(live.url, "relbob", PASSWORD);
-    clients.push(alice, bob);
+    await addUser(suite.live, "relalice", PASSWORD);
+    await addUser(suite.live, "relbob", PASSWORD);
+    await addUser(suite.live, "relcarol", PASSWORD);
+    const alice = await loginClient(suite.live.url, "relalice", PASSWORD);
+    const bob = await loginClient(suite.live.url, "relbob", PASSWORD);
+    suite.clients.push(alice, bob);
     await Promise.all([startSyncing(alice), startSyncingWith(bob, { threadSupport: true })]);
     const { room_id: roomId } = await alice.createRoom({ preset: Preset.PublicChat, name: "relations" });
     await bob.joinRoom(roomId);
@@ -63,8 +55,8 @@ describe("matrix-js-sdk 37.5.0 with relations", { timeout: 90_000 }, () => {
     await waitFor(() => bob.getRoom(roomId)?.getThread(root)?.findEventById(reply) !== undefined, "Bob's client files the reply in the thread");
 
     // Carol joins later: her client learns the thread from the server (bundled summary, /threads, /relations).
-    const carol = await loginClient(live.url, "relcarol", PASSWORD);
-    clients.push(carol);
+    const carol = await loginClient(suite.live.url, "relcarol", PASSWORD);
+    suite.clients.push(carol);
     await startSyncingWith(carol, { threadSupport: true });
     await carol.joinRoom(roomId);
     await waitFor(() => carol.getRoom(roomId) !== null, "Carol has the room");
