@@ -12,10 +12,12 @@ const session = { homeserver: "https://matrix.example.org", userId: "@alice:exam
 
 describe("sessionPath", () => {
   it("AXON_SESSION, else an absolute XDG_CONFIG_HOME, else ~/.config", () => {
-    assert.equal(sessionPath({ AXON_SESSION: "/x/s.json", XDG_CONFIG_HOME: "/cfg" }, "/home/a"), "/x/s.json");
-    assert.equal(sessionPath({ XDG_CONFIG_HOME: "/cfg" }, "/home/a"), "/cfg/axon/session.json");
-    assert.equal(sessionPath({ XDG_CONFIG_HOME: "relative/cfg" }, "/home/a"), "/home/a/.config/axon/session.json");
-    assert.equal(sessionPath({ AXON_SESSION: "", XDG_CONFIG_HOME: "" }, "/home/a"), "/home/a/.config/axon/session.json");
+    // Made-up absolute folders under the system's temporary folder, so no machine's own path is named.
+    const [file, cfg, home] = ["s.json", "cfg", "home"].map((n) => join(tmpdir(), "axon-paths", n)) as [string, string, string];
+    assert.equal(sessionPath({ AXON_SESSION: file, XDG_CONFIG_HOME: cfg }, home), file);
+    assert.equal(sessionPath({ XDG_CONFIG_HOME: cfg }, home), join(cfg, "axon", "session.json"));
+    assert.equal(sessionPath({ XDG_CONFIG_HOME: "relative/cfg" }, home), join(home, ".config", "axon", "session.json"));
+    assert.equal(sessionPath({ AXON_SESSION: "", XDG_CONFIG_HOME: "" }, home), join(home, ".config", "axon", "session.json"));
   });
 });
 
