@@ -56,31 +56,44 @@ server.on("clientError", answerOnSocket);
 // Long-polls hold their sockets for as long as they ask; idle keep-alive sockets go after this.
 server.keepAliveTimeout = settings.keepAliveTimeoutMs;
 
-/** Reads the body (up to the cap) and hands the request over; a body over the cap is 413 here. */
+/** How long a body over the cap may go on arriving before the 413 is sent anyway. */
+const OVERSIZE_DRAIN_MS = 10_000;
+
+/**
+ * Reads the body (up to the cap) and hands the request over; a body over the cap is 413 here,
+ * answered once the client has finished sending it (read and dropped; at most OVERSIZE_DRAIN_MS):
+ * closing while it still sends would reset the connection before it reads the answer.
+ */
 function readBody(req: IncomingMessage, res: ServerResponse, id: number, url: string): void {
   const chunks: Buffer[] = [];
   let size = 0;
   const q = url.indexOf("?");
   const maxBody = UPLOAD_PATH.test(q < 0 ? url : url.slice(0, q)) ? settings.maxUploadBody : settings.maxBody;
+  let over = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const refuse = (): void => {
-    waiting.delete(id);
+    clearTimeout(timer);
+    if (res.headersSent || res.destroyed) return;
     const body = JSON.stringify(tooLarge().toJSON());
     res.writeHead(413, { ...JSON_HEADERS, "content-length": Buffer.byteLength(body), connection: "close" });
     res.end(body);
   };
-  if (Number(req.headers["content-length"]) > maxBody) {
-    refuse();
-    req.resume();
-    return;
-  }
+  const overCap = (): void => {
+    over = true;
+    chunks.length = 0;
+    waiting.delete(id);
+    timer = setTimeout(refuse, OVERSIZE_DRAIN_MS);
+  };
+  if (Number(req.headers["content-length"]) > maxBody) overCap();
   req.on("data", (chunk: Buffer) => {
-    if (size > maxBody) return;
+    if (over) return;
     size += chunk.length;
-    if (size > maxBody) refuse();
+    if (size > maxBody) overCap();
     else chunks.push(chunk);
   });
   req.on("end", () => {
-    if (size > maxBody || !waiting.has(id)) return;
+    if (over) return refuse();
+    if (!waiting.has(id)) return;
     const body = size === 0 ? null : Buffer.concat(chunks, size);
     send({ t: "http", id, method: req.method ?? "GET", url, headers: req.headers, body, remoteAddress: req.socket.remoteAddress });
   });
