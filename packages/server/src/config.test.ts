@@ -46,11 +46,13 @@ describe("config defaults", () => {
       last_active_granularity: 60_000,
       max_status_length: 1024,
       status_expiry: true,
+      busy_holds_push: true,
     });
     assert.deepEqual(c.rate_limits, { presence: { per_second: 1, burst: 5 }, login: { per_second: 0.5, burst: 10 }, register: { per_second: 0.2, burst: 10 } });
     assert.deepEqual(c.listen.trusted_proxies, []);
     assert.deepEqual(c.metrics, { enabled: false, listen: { host: "127.0.0.1", port: 9092 } });
     assert.deepEqual(c.web, { enabled: true });
+    assert.deepEqual(c.push, { allow_private_gateways: false });
   });
 
   it("web.enabled: false turns the page off", () => {

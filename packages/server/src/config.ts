@@ -114,6 +114,8 @@ export const configSchema = z
         max_status_length: z.number().int().min(1).max(65536).default(1024),
         /** Honour `io.axon.expires_at` on PUT /presence (an explicit choice that ends by itself). */
         status_expiry: z.boolean().default(true),
+        /** Busy users' notifications wait instead of being pushed to their phones (the policy lives in push/busy-hold.ts). */
+        busy_holds_push: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
@@ -166,6 +168,18 @@ export const configSchema = z
         turn_uris: z.array(z.string().min(1)).default([]),
         turn_shared_secret: z.string().optional(),
         turn_user_lifetime: duration("1h"),
+      })
+      .strict()
+      .prefault({}),
+    /** Pushers (POST /pushers/set) and delivery to their push gateways. */
+    push: z
+      .object({
+        /**
+         * Let pushers point at loopback, private, link-local or unspecified addresses (by IP or by
+         * what the host name resolves to). Off: such gateways are refused, so users cannot make the
+         * server call into its own network.
+         */
+        allow_private_gateways: z.boolean().default(false),
       })
       .strict()
       .prefault({}),
