@@ -44,6 +44,11 @@ export class AccountDataService {
     return this.store.get(userId, roomId, type);
   }
 
+  /** Every user's global account data of one type, for caches filled at start-up. */
+  everyonesGlobal(type: string): Promise<{ userId: UserId; content: Record<string, unknown> }[]> {
+    return this.store.everyonesGlobal(type);
+  }
+
   changed(userId: UserId, after: number | null): Promise<AccountDataRecord[]> {
     return this.store.changed(userId, after);
   }

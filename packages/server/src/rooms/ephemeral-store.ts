@@ -15,6 +15,8 @@ export interface AccountDataStore {
   /** Everything (after: null) or what changed after a stream id. */
   changed(userId: UserId, after: number | null): Promise<AccountDataRecord[]>;
   maxStreamId(): Promise<number>;
+  /** Every user's global account data of one type (for start-up caches). */
+  everyonesGlobal(type: string): Promise<{ userId: UserId; content: Record<string, unknown> }[]>;
 }
 
 export interface ReceiptRecord {

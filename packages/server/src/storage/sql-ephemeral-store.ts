@@ -26,6 +26,11 @@ export class SqlAccountDataStore implements AccountDataStore {
     return r ? (JSON.parse(r.content) as Record<string, unknown>) : null;
   }
 
+  async everyonesGlobal(type: string): Promise<{ userId: UserId; content: Record<string, unknown> }[]> {
+    const rows = await this.db.selectFrom("account_data").select(["user_id", "content"]).where("room_id", "=", "").where("type", "=", type).execute();
+    return rows.map((r) => ({ userId: r.user_id as UserId, content: JSON.parse(r.content) as Record<string, unknown> }));
+  }
+
   async changed(userId: UserId, after: number | null): Promise<AccountDataRecord[]> {
     let q = this.db.selectFrom("account_data").selectAll().where("user_id", "=", userId);
     if (after !== null) q = q.where("stream_id", ">", after);

@@ -1,12 +1,15 @@
 import { badJson, forbidden, MatrixError, notFound } from "@axon/protocol";
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Requester } from "../../accounts/account-service";
+import { BUSY_PUSH_TYPE, parseBusyPushSetting } from "../../push/busy-hold";
 import type { AppDeps } from "../deps";
 import { jsonObject, requireAuth } from "../request";
 import { param, roomParam, userParam } from "./room-params";
 
 /** Types the server manages itself: clients set them through their own endpoints. */
 const SERVER_MANAGED = new Set(["m.fully_read", "m.push_rules"]);
+/** Our own global types the server acts on: their content is checked before it is stored. */
+const CHECKED: Record<string, (content: Record<string, unknown>) => unknown> = { [BUSY_PUSH_TYPE]: parseBusyPushSetting };
 
 export const accountDataRoutes =
   ({ accounts, accountData }: AppDeps): FastifyPluginAsync =>
@@ -34,7 +37,9 @@ export const accountDataRoutes =
       const who = await owner(req);
       const type = param(req, "type");
       writable(type);
-      await accountData.put(who.userId, null, type, jsonObject(req));
+      const content = jsonObject(req);
+      if (Object.hasOwn(CHECKED, type)) CHECKED[type]!(content);
+      await accountData.put(who.userId, null, type, content);
       return {};
     });
 
