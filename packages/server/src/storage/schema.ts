@@ -172,6 +172,23 @@ export interface EventNotificationsTable {
   ts: number;
 }
 
+export interface PushersTable {
+  user_id: string;
+  /** The device whose access token set it: the pusher goes when that device does. */
+  device_id: string;
+  app_id: string;
+  pushkey: string;
+  kind: string;
+  app_display_name: string;
+  device_display_name: string;
+  profile_tag: string | null;
+  lang: string;
+  /** The pusher's `data` (url, format, anything else the client sent), JSON. */
+  data: string;
+  /** When it was last set (ms): `pushkey_ts` in notify requests. */
+  created_ts: number;
+}
+
 export interface Database {
   users: UsersTable;
   devices: DevicesTable;
@@ -191,4 +208,5 @@ export interface Database {
   event_relations: EventRelationsTable;
   profile_fields: ProfileFieldsTable;
   event_notifications: EventNotificationsTable;
+  pushers: PushersTable;
 }

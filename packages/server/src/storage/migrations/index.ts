@@ -12,6 +12,7 @@ import * as m0011 from "./0011-relations";
 import * as m0012 from "./0012-search";
 import * as m0013 from "./0013-key-backup";
 import * as m0014 from "./0014-notifications";
+import * as m0015 from "./0015-pushers";
 
 /** Every migration, in order; a new one is a numbered module added here. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   "0012-search": m0012,
   "0013-key-backup": m0013,
   "0014-notifications": m0014,
+  "0015-pushers": m0015,
 };
