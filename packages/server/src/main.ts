@@ -25,6 +25,9 @@ import { PresenceStreamProvider } from "./sync/presence-stream";
 import { SyncService } from "./sync/sync-service";
 import { NotificationService } from "./notifications/notification-service";
 import { SqlNotificationStore } from "./storage/sql-notification-store";
+import { PusherService } from "./pushers/pusher-service";
+import { PushDelivery, type DeliveryOptions } from "./pushers/push-delivery";
+import { SqlPusherStore } from "./storage/sql-pusher-store";
 import { createRoomServices } from "./compose-rooms";
 import { createFeatureServices } from "./compose-features";
 import { createE2eeServices } from "./compose-e2ee";
@@ -58,6 +61,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** The built web page's folder (default packages/web/dist). */
   webRoot?: string;
+  /** Push delivery's timeouts and retry delays (tests shorten them). */
+  push?: DeliveryOptions;
 }
 
 /** Composition root: config → database → stores → services → http. Call listen() to bind. */
@@ -100,16 +105,33 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     log: logger,
   });
   await notifications.start();
+  const pushers = new PusherService({ store: new SqlPusherStore(database.db), clock, allowPrivateGateways: config.push.allow_private_gateways, log: logger });
+  await pushers.start();
+  // Pushers go with the device that set them (logout, logout/all, device deletion).
+  accounts.onDevicesRemoved((userId, deviceIds) => pushers.devicesRemoved(userId, deviceIds));
+  const pushDelivery = new PushDelivery(
+    {
+      pushers,
+      notifications,
+      writer: roomServices.writer,
+      // The busy policy (push/busy-hold.ts) plugs in here; until then every notification is pushed.
+      hold: () => false,
+      allowPrivateGateways: config.push.allow_private_gateways,
+      log: logger,
+    },
+    opts.push,
+  );
+  pushDelivery.start();
   const sync = new SyncService([...roomServices.providers, new PresenceStreamProvider(presence, clock), ...e2ee.providers], notifier, presence, (userId, res) =>
     notifications.fillCounts(userId, res),
   );
   // Names and avatars live in member events too: a profile change updates the user's rooms.
   accounts.onProfileChanged((userId) => rooms.profileChanged(userId));
   // Operator tools (axon user deactivate, reset-password) change accounts in the database; this applies their changes here.
-  const accountChanges = new AccountChangeWatcher({ store: new SqlAdminStore(database.db), accounts, presence, rooms, membership, log: logger, pollMs: 2000 });
+  const accountChanges = new AccountChangeWatcher({ store: new SqlAdminStore(database.db), accounts, presence, rooms, membership, log: logger, pollMs: 2000, devicesRemoved: (u, ids) => pushers.devicesRemoved(u, ids) });
   await accountChanges.start();
   const features = createFeatureServices({ db: database.db, config, clock, accounts, membership, roomServices });
-  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, e2ee, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features, authLimits: new AuthLimits(config.rate_limits, config.listen.trusted_proxies, clock), pushRules: new PushRulesService(accountData), notifications };
+  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, e2ee, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features, authLimits: new AuthLimits(config.rate_limits, config.listen.trusted_proxies, clock), pushRules: new PushRulesService(accountData), notifications, pushers };
   const app = await buildApp(deps, logger, { webRoot: opts.webRoot, observe: metrics ? (m, route, status, s) => metrics.request(m, route, status, s) : undefined });
   metrics?.attach({ openLongPolls: () => notifier.waiting(), usersByState: () => presence.usersByState(), presenceTotals: () => presence.feed.totals(), frontQueue: () => front?.pending ?? 0 });
   let metricsListener: { url: string; close(): Promise<void> } | null = null;
@@ -158,6 +180,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       await accountChanges.close();
       await presence.close();
       await callField.settled();
+      await pushDelivery.close();
       await notifications.close();
       await database.close();
     },

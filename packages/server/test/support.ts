@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Config } from "../src/config";
 import { buildConfig } from "../src/config";
 import { FakeClock } from "../src/clock";
-import { createServer, type RunningServer } from "../src/main";
+import { createServer, type RunningServer, type ServerOptions } from "../src/main";
 import { createLogger } from "../src/log";
 import { freshDatabase, type TestDatabase } from "./databases";
 
@@ -36,7 +36,7 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]>
 /** Starts a server on a fresh SQLite file (or `database: "postgres"`) with a fake clock; config keys override defaults. */
 export async function createTestServer(
   overrides: Record<string, unknown> = {},
-  opts: { database?: "sqlite" | "postgres"; clock?: FakeClock; db?: TestDatabase; logger?: Logger; webRoot?: string } = {},
+  opts: { database?: "sqlite" | "postgres"; clock?: FakeClock; db?: TestDatabase; logger?: Logger; webRoot?: string; push?: ServerOptions["push"] } = {},
 ): Promise<TestServer> {
   const db = opts.db ?? (await freshDatabase(opts.database ?? "sqlite"));
   const config = buildConfig({
@@ -47,7 +47,7 @@ export async function createTestServer(
     listen: { host: "127.0.0.1", port: 0, ...((overrides.listen as object | undefined) ?? {}) },
   });
   const clock = opts.clock ?? new FakeClock();
-  const server = await createServer(config, { clock, logger: opts.logger ?? createLogger(config.log.level), webRoot: opts.webRoot });
+  const server = await createServer(config, { clock, logger: opts.logger ?? createLogger(config.log.level), webRoot: opts.webRoot, push: opts.push });
   return {
     server,
     clock,

@@ -16,6 +16,8 @@ export interface AccountChangeDeps {
   rooms: RoomService;
   membership: MembershipIndex;
   log: Logger;
+  /** Told about the devices a change removed (their pushers go too); may be told again after a restart. */
+  devicesRemoved?: (userId: UserId, deviceIds: DeviceId[]) => Promise<void>;
   /** How often to look for new changes. */
   pollMs: number;
 }
@@ -68,6 +70,7 @@ export class AccountChangeWatcher {
       for (const roomId of [...membership.roomsOf(c.userId)]) await this.leave(c.userId, roomId);
     }
     for (const d of c.devices) presence.deviceRemoved(c.userId, d);
+    await this.d.devicesRemoved?.(c.userId, c.devices);
     // Busy outlives devices (it is sticky); a deactivated user is offline whatever they chose.
     if (c.kind === "deactivated" && presence.current(c.userId).state !== "offline") {
       await presence.setPresence(c.userId, ADMIN_DEVICE, "offline", null);

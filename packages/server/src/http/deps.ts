@@ -12,6 +12,7 @@ import type { E2eeServices } from "../compose-e2ee";
 import type { AuthLimits } from "../limits/auth-limits";
 import type { PushRulesService } from "../push/push-rules-service";
 import type { NotificationService } from "../notifications/notification-service";
+import type { PusherService } from "../pushers/pusher-service";
 
 /** Everything the routes call; built once in main.ts. */
 export interface AppDeps extends FeatureServices {
@@ -37,4 +38,6 @@ export interface AppDeps extends FeatureServices {
   pushRules: PushRulesService;
   /** Unread notification counts and GET /notifications. */
   notifications: NotificationService;
+  /** HTTP pushers (GET /pushers, POST /pushers/set). */
+  pushers: PusherService;
 }

@@ -2,7 +2,7 @@ import { invalidParam, type RoomId, type UserId } from "@axon/protocol";
 import type { Clock } from "../clock";
 import type { Logger } from "pino";
 import { evaluatePush, type PushContext } from "../push/push-rule-evaluator";
-import type { Ruleset } from "../push/push-rule-types";
+import type { PushAction, Ruleset } from "../push/push-rule-types";
 import { PUSH_RULES_TYPE, rulesFromContent } from "../push/push-rules-service";
 import type { AccountDataService } from "../rooms/account-data-service";
 import type { MembershipIndex } from "../rooms/membership-index";
@@ -13,6 +13,9 @@ import type { RoomState, RoomWriter } from "../rooms/room-writer";
 import type { SyncResponse } from "../sync/stream-provider";
 import type { NotificationRecord, NotificationStore } from "./notification-store";
 import { UnreadCounter } from "./unread-counts";
+
+/** Told about each notifying (user, event), in the event's tick: it must only queue work, never wait. */
+export type NotifyListener = (userId: UserId, event: RoomEvent, outcome: { highlight: boolean; actions: PushAction[] }) => void;
 
 /** How long notifying rows wait in memory before they are written, at most. */
 const FLUSH_DELAY_MS = 50;
@@ -29,6 +32,7 @@ export class NotificationService {
   private pending: NotificationRecord[] = [];
   private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
+  private readonly notifyListeners: NotifyListener[] = [];
 
   constructor(
     private readonly d: {
@@ -37,7 +41,7 @@ export class NotificationService {
       writer: Pick<RoomWriter, "onEvent" | "peekState">;
       receipts: Pick<ReceiptService, "onReceipt">;
       accountData: Pick<AccountDataService, "onChange">;
-      membership: Pick<MembershipIndex, "isJoined" | "joinedMembers">;
+      membership: Pick<MembershipIndex, "isJoined" | "joinedMembers" | "roomsOf">;
       clock: Clock;
       log: Pick<Logger, "error">;
     },
@@ -63,6 +67,18 @@ export class NotificationService {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.flush();
+  }
+
+  /** Listens for each notifying (user, event), told after the counts include it (pushers deliver from here). */
+  onNotify(listener: NotifyListener): void {
+    this.notifyListeners.push(listener);
+  }
+
+  /** The user's unread notifications across their joined rooms (a push's badge count). */
+  unreadTotal(userId: UserId): number {
+    let n = 0;
+    for (const roomId of this.d.membership.roomsOf(userId)) n += this.counter.counts(userId, roomId).notification_count;
+    return n;
   }
 
   counts(userId: UserId, roomId: RoomId): { notification_count: number; highlight_count: number } {
@@ -117,8 +133,17 @@ export class NotificationService {
       if (!outcome.notify) continue;
       this.counter.add(userId, roomId, e.streamOrdering, outcome.highlight);
       this.pending.push({ userId, roomId, streamOrdering: e.streamOrdering, eventId: e.event_id, highlight: outcome.highlight, actions: outcome.actions, ts: e.origin_server_ts });
+      for (const l of this.notifyListeners) this.tell(l, userId, e, outcome);
     }
     if (this.pending.length > 0 && !this.timer) this.timer = setTimeout(() => void this.flushQuietly(), FLUSH_DELAY_MS);
+  }
+
+  private tell(listener: NotifyListener, userId: UserId, e: RoomEvent, outcome: { highlight: boolean; actions: PushAction[] }): void {
+    try {
+      listener(userId, e, outcome);
+    } catch (err) {
+      this.d.log.error({ err }, "a notification listener failed");
+    }
   }
 
   private rulesOf(userId: UserId): Ruleset {

@@ -13,6 +13,7 @@ import { ephemeralRoutes } from "./ephemeral";
 import { membershipRoutes } from "./membership";
 import { notificationRoutes } from "./notifications";
 import { pushRuleRoutes } from "./push-rules";
+import { pusherRoutes } from "./pushers";
 import { roomEventRoutes } from "./room-events";
 import { roomRoutes } from "./rooms";
 import { syncRoutes } from "./sync";
@@ -27,7 +28,7 @@ export const clientRoutes =
     for (const routes of [loginRoutes, registerRoutes, accountRoutes, profileRoutes, profileFieldRoutes, deviceRoutes, presenceRoutes]) {
       await app.register(routes(deps));
     }
-    for (const routes of [roomRoutes, roomEventRoutes, membershipRoutes, directoryRoutes, ephemeralRoutes, accountDataRoutes, pushRuleRoutes, notificationRoutes, syncRoutes, keyRoutes, toDeviceRoutes, roomKeyRoutes]) {
+    for (const routes of [roomRoutes, roomEventRoutes, membershipRoutes, directoryRoutes, ephemeralRoutes, accountDataRoutes, pushRuleRoutes, pusherRoutes, notificationRoutes, syncRoutes, keyRoutes, toDeviceRoutes, roomKeyRoutes]) {
       await app.register(routes(deps));
     }
   };
