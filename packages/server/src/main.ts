@@ -26,6 +26,7 @@ import { SyncService } from "./sync/sync-service";
 import { NotificationService } from "./notifications/notification-service";
 import { SqlNotificationStore } from "./storage/sql-notification-store";
 import { PusherService } from "./pushers/pusher-service";
+import { BUSY_PUSH_TYPE, BusyHold } from "./push/busy-hold";
 import { PushDelivery, type DeliveryOptions } from "./pushers/push-delivery";
 import { SqlPusherStore } from "./storage/sql-pusher-store";
 import { createRoomServices } from "./compose-rooms";
@@ -109,13 +110,20 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   await pushers.start();
   // Pushers go with the device that set them (logout, logout/all, device deletion).
   accounts.onDevicesRemoved((userId, deviceIds) => pushers.devicesRemoved(userId, deviceIds));
+  // Busy holds the noise: a busy user's ordinary messages are not pushed (docs/presence.md).
+  const busyHold = new BusyHold({
+    enabled: config.presence.busy_holds_push,
+    stateOf: (userId) => presence.current(userId).state,
+    loadSettings: () => accountData.everyonesGlobal(BUSY_PUSH_TYPE),
+    onAccountData: (listener) => accountData.onChange((userId, _p, ch) => ch.roomId === null && listener(userId, ch.type, ch.content)),
+  });
+  await busyHold.start();
   const pushDelivery = new PushDelivery(
     {
       pushers,
       notifications,
       writer: roomServices.writer,
-      // The busy policy (push/busy-hold.ts) plugs in here; until then every notification is pushed.
-      hold: () => false,
+      hold: (userId, event, outcome) => busyHold.holds(userId, event, outcome),
       allowPrivateGateways: config.push.allow_private_gateways,
       log: logger,
     },
