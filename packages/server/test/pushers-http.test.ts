@@ -6,6 +6,8 @@ import { after, before, describe, it } from "node:test";
 import { freshDatabase, testDatabases, type TestDatabase } from "./databases";
 import { assertMatchesSpec, specUnavailable, specValidators, type SchemaCheck } from "./spec-schemas";
 import { createTestServer, registerUser, type TestServer, type TestUser } from "./support";
+import { UserAdmin } from "../src/admin/user-admin";
+import { SqlAdminStore } from "../src/storage/sql-admin-store";
 
 const V3 = "/_matrix/client/v3";
 const GATEWAY = "https://push.example.org/_matrix/push/v1/notify";
@@ -212,6 +214,24 @@ for (const { name, skip } of await testDatabases()) {
       await t.close();
       t = await createTestServer({}, { db });
       assert.deepEqual(await list(alice), before);
+    });
+
+    it("an operator's reset-password (every device logged out) takes the user's pushers, once the server applies it", async () => {
+      const dave = await registerUser(t, "dave");
+      await ok(dave, pusher("dave-key"));
+      await ok(alice, pusher("alice-stays"));
+      const other = await db.open();
+      try {
+        await new UserAdmin(new SqlAdminStore(other.db), t.clock, t.config.server_name).resetPassword("dave", "new password", false);
+      } finally {
+        await other.close();
+      }
+      // A restart applies the logged change at start (a running server does within 2 s).
+      await t.close();
+      t = await createTestServer({}, { db });
+      const again = { ...dave, token: (await t.server.deps.accounts.startSession(dave.userId, null, null)).accessToken };
+      assert.deepEqual(await list(again), []);
+      assert.ok((await keys(alice)).includes("org.example.app.ios/alice-stays"));
     });
   });
 }
