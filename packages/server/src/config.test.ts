@@ -127,6 +127,20 @@ describe("config validation names the key", () => {
   it("bad public_baseurl", () => rejects({ public_baseurl: "not a url" }, "public_baseurl"));
 });
 
+describe("cluster (several processes)", () => {
+  const pg = { url: "postgres://axon@db/axon" };
+  it("absent by default: one process", () => assert.equal(buildConfig({}).cluster, undefined));
+  it("advertise_url defaults to the listen address", () => {
+    const c = buildConfig({ database: pg, listen: { host: "10.0.0.5", port: 8010 }, cluster: { redis_url: "redis://r:6379" } });
+    assert.deepEqual(c.cluster, { redis_url: "redis://r:6379", advertise_url: "http://10.0.0.5:8010" });
+    const d = buildConfig({ database: pg, cluster: { redis_url: "redis://r", advertise_url: "http://a.internal:9000/" } });
+    assert.equal(d.cluster?.advertise_url, "http://a.internal:9000");
+  });
+  it("refused with SQLite, naming the keys", () => rejects({ cluster: { redis_url: "redis://r" } }, "cluster", "database.url", "PostgreSQL"));
+  it("a bad redis_url", () => rejects({ database: pg, cluster: { redis_url: "http://r" } }, "cluster.redis_url"));
+  it("unknown cluster key", () => rejects({ database: pg, cluster: { redis_url: "redis://r", peers: [] } }, "unknown key cluster.peers"));
+});
+
 describe("loadConfig", () => {
   it("no file: the defaults", () => {
     assert.deepEqual(loadConfig(undefined, {}, {}), buildConfig({}));

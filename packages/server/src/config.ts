@@ -185,13 +185,27 @@ export const configSchema = z
       .prefault({}),
     /** POST /user_directory/search: false finds only people who share a room with the searcher. */
     user_directory: z.object({ search_all_users: z.boolean().default(false) }).strict().prefault({}),
+    /**
+     * Several identical processes on one PostgreSQL (issue 14); absent: a single process. One of
+     * them (the owner) writes; the others answer /sync themselves and forward the rest to it.
+     */
+    cluster: z
+      .object({
+        /** The message bus between the processes (Redis pub/sub). */
+        redis_url: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://"),
+        /** Where the other processes reach this one; defaults to http://<listen.host>:<listen.port>. */
+        advertise_url: z.url().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
 type ParsedConfig = z.output<typeof configSchema>;
 
-export interface Config extends Omit<ParsedConfig, "public_baseurl" | "presence"> {
+export interface Config extends Omit<ParsedConfig, "public_baseurl" | "presence" | "cluster"> {
   public_baseurl: string;
+  cluster?: { redis_url: string; advertise_url: string };
   presence: Omit<ParsedConfig["presence"], "busy_during_calls"> & { busy_during_calls: boolean };
 }
 
@@ -212,10 +226,15 @@ export function buildConfig(raw: unknown): Config {
     throw new ConfigError(`invalid configuration: ${lines.join("; ")}`);
   }
   const c = result.data;
+  if (c.cluster && !/^postgres(ql)?:\/\//.test(c.database.url)) {
+    throw new ConfigError("invalid configuration: cluster: several processes need PostgreSQL (database.url postgres://...), not SQLite");
+  }
   const host = c.listen.host.includes(":") ? `[${c.listen.host}]` : c.listen.host;
   const baseurl = c.public_baseurl ?? `http://${host}:${c.listen.port}/`;
+  const { cluster, ...rest } = c;
   return {
-    ...c,
+    ...rest,
+    ...(cluster ? { cluster: { redis_url: cluster.redis_url, advertise_url: (cluster.advertise_url ?? `http://${host}:${c.listen.port}`).replace(/\/$/, "") } } : {}),
     public_baseurl: baseurl.endsWith("/") ? baseurl : `${baseurl}/`,
     presence: { ...c.presence, busy_during_calls: c.presence.busy_during_calls ?? c.presence.busy_presence },
   };
