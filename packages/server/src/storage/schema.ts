@@ -189,6 +189,18 @@ export interface PushersTable {
   created_ts: number;
 }
 
+/** The cluster's owner (PostgreSQL only; one row, id 1), written by cluster/owner-election.ts. */
+export interface ClusterOwnerTable {
+  id: number;
+  process_id: string;
+  /** Internal URL other processes forward owner-only requests to. */
+  url: string;
+  /** Grows by one each time ownership changes hands. */
+  epoch: number;
+  /** When this owner took over (ms). */
+  since: number;
+}
+
 export interface Database {
   users: UsersTable;
   devices: DevicesTable;
@@ -209,4 +221,5 @@ export interface Database {
   profile_fields: ProfileFieldsTable;
   event_notifications: EventNotificationsTable;
   pushers: PushersTable;
+  cluster_owner: ClusterOwnerTable;
 }
