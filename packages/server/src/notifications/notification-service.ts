@@ -52,7 +52,7 @@ export class NotificationService {
     for (const { userId, content } of await this.d.store.storedPushRules()) this.rules.set(userId, rulesFromContent(userId, content));
     for (const m of await this.d.store.readMarkers()) this.counter.read(m.userId, m.roomId, m.streamOrdering);
     for (const r of await this.d.store.unreadRows()) this.counter.add(r.userId, r.roomId, r.streamOrdering, r.highlight);
-    this.d.writer.onEvent((e, audience) => this.eventPersisted(e, audience));
+    this.d.writer.onEvent((e, audience, local) => this.eventPersisted(e, audience, local));
     this.d.receipts.onReceipt((r, _audience, ordering) => {
       if (r.receiptType === "m.read" || r.receiptType === "m.read.private") this.counter.read(r.userId, r.roomId, ordering);
     });
@@ -119,7 +119,8 @@ export class NotificationService {
     return { notifications, ...(rows.length === q.limit && last && { next_token: String(last.streamOrdering) }) };
   }
 
-  private eventPersisted(e: RoomEvent, audience: ReadonlySet<UserId>): void {
+  /** Counts for every event; rows and pushes only for events written here (in a cluster, the writer's job). */
+  private eventPersisted(e: RoomEvent, audience: ReadonlySet<UserId>, local: boolean): void {
     const roomId = e.room_id as RoomId;
     const state = this.d.writer.peekState(roomId);
     if (!state) return;
@@ -132,6 +133,7 @@ export class NotificationService {
       const outcome = evaluatePush(this.rulesOf(userId), e, ctx);
       if (!outcome.notify) continue;
       this.counter.add(userId, roomId, e.streamOrdering, outcome.highlight);
+      if (!local) continue;
       this.pending.push({ userId, roomId, streamOrdering: e.streamOrdering, eventId: e.event_id, highlight: outcome.highlight, actions: outcome.actions, ts: e.origin_server_ts });
       for (const l of this.notifyListeners) this.tell(l, userId, e, outcome);
     }
