@@ -41,6 +41,8 @@ export class AccountService {
   private readonly cachedByHash = new Map<string, string>();
   private readonly profileListeners: ((userId: UserId) => Promise<void>)[] = [];
   private readonly removalListeners: ((userId: UserId, deviceIds: DeviceId[]) => Promise<void>)[] = [];
+  /** Awaited after tokens are deleted, before the answer (in a cluster: until every process dropped them). */
+  private tokensRevoked: (hashes: string[]) => Promise<void> = () => Promise.resolve();
 
   constructor(
     private readonly store: AccountStore,
@@ -124,7 +126,7 @@ export class AccountService {
 
   async logoutAll(userId: UserId): Promise<void> {
     const devices = await this.store.listDevices(userId);
-    this.forget(await this.store.deleteAllDevices(userId));
+    await this.revoke(await this.store.deleteAllDevices(userId));
     for (const d of devices) this.onDeviceRemoved(userId, d.deviceId);
     await this.devicesRemoved(userId, devices.map((d) => d.deviceId));
   }
@@ -146,7 +148,7 @@ export class AccountService {
   }
 
   async deleteDevice(userId: UserId, deviceId: DeviceId): Promise<void> {
-    this.forget(await this.store.deleteDevice(userId, deviceId));
+    await this.revoke(await this.store.deleteDevice(userId, deviceId));
     this.onDeviceRemoved(userId, deviceId);
     await this.devicesRemoved(userId, [deviceId]);
   }
@@ -178,6 +180,27 @@ export class AccountService {
       this.tokenCache.delete(token);
       this.cachedByHash.delete(hashToken(token));
     }
+  }
+
+  /** Set once by the cluster: how deleted tokens are made unusable on the other processes before the answer. */
+  onTokensRevoked(fn: (hashes: string[]) => Promise<void>): void {
+    this.tokensRevoked = fn;
+  }
+
+  /** Drops cached tokens by hash: another process deleted them. */
+  forgetTokens(hashes: string[]): void {
+    this.forget(hashes);
+  }
+
+  /** Drops every cached token (after missed messages, in a cluster): each is looked up again once. */
+  forgetAllTokens(): void {
+    this.tokenCache.clear();
+    this.cachedByHash.clear();
+  }
+
+  private async revoke(hashes: string[]): Promise<void> {
+    this.forget(hashes);
+    if (hashes.length > 0) await this.tokensRevoked(hashes);
   }
 
   private forget(hashes: string[]): void {

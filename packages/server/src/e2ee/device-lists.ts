@@ -20,6 +20,9 @@ export class DeviceLists {
   private readonly serial = new Serial();
   private position = 0;
   readonly positions = new UserPositions();
+  /** In a cluster, a follower: another process writes the rows (membership changes included); this one only follows. */
+  following = false;
+  private readonly publishedListeners: ((position: number, observers: ReadonlySet<UserId>) => void)[] = [];
 
   constructor(
     private readonly store: DeviceListStore,
@@ -63,8 +66,26 @@ export class DeviceLists {
     return { changed, left };
   }
 
+  /** Told about each change written here: its position and who must hear of it. */
+  onPublished(listener: (position: number, observers: ReadonlySet<UserId>) => void): void {
+    this.publishedListeners.push(listener);
+  }
+
+  /** In a cluster: a change another process wrote (`observers` null: not known, e.g. after missed messages — everyone may have news). */
+  follow(position: number, observers: UserId[] | null): void {
+    if (position <= this.position) return;
+    this.position = position;
+    if (observers === null) {
+      this.positions.setFloor(position);
+      return;
+    }
+    this.positions.bump(observers, position);
+    this.notifier.wakeUsers(observers);
+  }
+
   /** Starting to share a first room is a change on both sides; sharing none any more is `left`. */
   private membershipChanged(c: MembershipChange): void {
+    if (this.following) return;
     const rows: DeviceListRow[] = [];
     for (const other of this.membership.joinedMembers(c.roomId)) {
       if (other === c.userId) continue;
@@ -90,6 +111,7 @@ export class DeviceLists {
     this.position = change.position;
     const observers = new Set(change.rows.map((r) => r.observer));
     this.positions.bump(observers, change.position);
+    for (const l of this.publishedListeners) l(change.position, observers);
     this.notifier.wakeUsers(observers);
   }
 }

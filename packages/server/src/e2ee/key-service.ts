@@ -13,6 +13,7 @@ const CACHE_MAX = 200_000;
 export class KeyService {
   /** device → its counts, so that /sync does not query for them; kept in step by every write here. */
   private readonly countCache = new Map<string, KeyCounts>();
+  private countListener: (userId: UserId, deviceId: DeviceId) => void = () => {};
   private crossSigning: CrossSigningView | null = null;
 
   constructor(
@@ -25,6 +26,17 @@ export class KeyService {
   /** Cross-signing keys and signatures to merge into /keys/query answers. */
   useCrossSigning(view: CrossSigningView): void {
     this.crossSigning = view;
+  }
+
+  /** Told when a device's key counts change here (in a cluster, other processes drop their copy). */
+  onCountsChanged(listener: (userId: UserId, deviceId: DeviceId) => void): void {
+    this.countListener = listener;
+  }
+
+  /** Drops a cached count (another process changed it), or all of them (`null`: after missed messages). */
+  forgetCounts(device: { userId: UserId; deviceId: DeviceId } | null): void {
+    if (device) this.countCache.delete(deviceKey(device.userId, device.deviceId));
+    else this.countCache.clear();
   }
 
   cachedCounts(userId: UserId, deviceId: DeviceId): KeyCounts | undefined {
@@ -127,6 +139,7 @@ export class KeyService {
     const counts = await this.store.counts(userId, deviceId);
     if (this.countCache.size >= CACHE_MAX) this.countCache.clear();
     this.countCache.set(deviceKey(userId, deviceId), counts);
+    this.countListener(userId, deviceId);
     return counts;
   }
 }

@@ -20,6 +20,7 @@ export class ToDeviceService {
   private readonly newest = new Map<string, number>();
   /** device → newest position it may still hold undeleted (delivered but not yet acknowledged). */
   private readonly unacknowledged = new Map<string, number>();
+  private sentListener: (position: number, devices: { userId: UserId; deviceId: DeviceId }[]) => void = () => {};
 
   constructor(
     private readonly store: ToDeviceStore,
@@ -44,8 +45,26 @@ export class ToDeviceService {
       if (!stored || messages.length === 0) return;
       this.position = position;
       for (const m of messages) this.newest.set(deviceKey(m.userId, m.deviceId), position);
+      this.sentListener(position, messages);
       this.notifier.wakeUsers(new Set(messages.map((m) => m.userId)));
     });
+  }
+
+  /** Told about each send stored here: its position and the devices it is for. */
+  onSent(listener: (position: number, devices: { userId: UserId; deviceId: DeviceId }[]) => void): void {
+    this.sentListener = listener;
+  }
+
+  /** In a cluster: messages another process stored (`devices` null: not known, after missed messages — every device may have some). */
+  follow(position: number, devices: { userId: UserId; deviceId: DeviceId }[] | null): void {
+    if (position <= this.position) return;
+    this.position = position;
+    if (devices === null) {
+      this.floor = position;
+      return;
+    }
+    for (const d of devices) this.newest.set(deviceKey(d.userId, d.deviceId), position);
+    this.notifier.wakeUsers(new Set(devices.map((d) => d.userId)));
   }
 
   /** Whether the device may have messages after `from` (from memory; devices unseen since start-up: maybe). */

@@ -40,6 +40,25 @@ export class AccountDataService {
     this.notifier.wakeUsers([userId]);
   }
 
+  /** In a cluster: writes another process made, read back in stream order (repeats are skipped). */
+  follow(rows: (AccountDataRecord & { userId: UserId })[], upTo: number): void {
+    const woken = new Set<UserId>();
+    for (const r of rows) {
+      if (r.streamId <= this.position) continue;
+      for (const l of this.listeners) l(r.userId, r.streamId, { roomId: r.roomId, type: r.type, content: r.content });
+      this.position = r.streamId;
+      woken.add(r.userId);
+    }
+    // Rows overwritten since leave holes: the position still moves.
+    if (upTo > this.position) this.position = upTo;
+    this.notifier.wakeUsers(woken);
+  }
+
+  /** Writes in (from, to] by anyone, for a cluster follower catching up. */
+  between(from: number, to: number): Promise<(AccountDataRecord & { userId: UserId })[]> {
+    return this.store.between(from, to);
+  }
+
   get(userId: UserId, roomId: RoomId | null, type: string): Promise<Record<string, unknown> | null> {
     return this.store.get(userId, roomId, type);
   }

@@ -15,6 +15,8 @@ export interface AccountDataStore {
   /** Everything (after: null) or what changed after a stream id. */
   changed(userId: UserId, after: number | null): Promise<AccountDataRecord[]>;
   maxStreamId(): Promise<number>;
+  /** Writes in (from, to], oldest first, whoever they belong to (another process's writes, in a cluster). */
+  between(from: number, to: number): Promise<(AccountDataRecord & { userId: UserId })[]>;
   /** Every user's global account data of one type (for start-up caches). */
   everyonesGlobal(type: string): Promise<{ userId: UserId; content: Record<string, unknown> }[]>;
 }
@@ -36,6 +38,8 @@ export interface ReceiptStore {
   /** Receipts in these rooms, all (after: null) or those written after a stream id. */
   inRooms(roomIds: RoomId[], after: number | null): Promise<ReceiptRecord[]>;
   maxStreamId(): Promise<number>;
+  /** Receipts written in (from, to], oldest first, each with the stream ordering of its event (another process's writes, in a cluster). */
+  between(from: number, to: number): Promise<{ receipt: ReceiptRecord; eventOrdering: number }[]>;
 }
 
 /** Stored /sync filters; ids are per user. */

@@ -65,6 +65,21 @@ export class ReceiptService {
     this.notifier.wakeUsers(audience);
   }
 
+  /** In a cluster: receipts another process wrote, read back in stream order (repeats are skipped). */
+  follow(rows: { receipt: ReceiptRecord; eventOrdering: number }[], upTo: number): void {
+    const woken = new Set<UserId>();
+    for (const { receipt: r, eventOrdering } of rows) {
+      if (r.streamId <= this.position) continue;
+      const audience = r.receiptType === "m.read.private" ? [r.userId] : [...this.membership.joinedMembers(r.roomId)];
+      for (const l of this.listeners) l(r, audience, eventOrdering);
+      this.position = r.streamId;
+      for (const u of audience) woken.add(u);
+    }
+    // Rows overwritten since (a newer receipt of the same kind) leave holes: the position still moves.
+    if (upTo > this.position) this.position = upTo;
+    this.notifier.wakeUsers(woken);
+  }
+
   inRooms(roomIds: RoomId[], after: number | null): Promise<ReceiptRecord[]> {
     return this.store.inRooms(roomIds, after);
   }

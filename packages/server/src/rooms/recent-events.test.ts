@@ -52,7 +52,7 @@ function setUp(keep = 5, maxRooms = 10) {
   /** Persists and announces, as the writer does. */
   const persist = (e: RoomEvent) => {
     store.events.push(e);
-    for (const l of listeners) l(e, new Set());
+    for (const l of listeners) l(e, new Set(), true);
   };
   const ids = (events: RoomEvent[]) => events.map((e) => e.streamOrdering);
   return { store, cache, persist, ids };

@@ -36,6 +36,8 @@ export interface RoomStore {
   /** Events in any of the rooms with ordering in (from, to], newest first, at most `limit`. */
   eventsInRooms(roomIds: RoomId[], from: number, to: number, limit: number): Promise<RoomEvent[]>;
   maxStreamOrdering(): Promise<number>;
+  /** Events of every room with ordering in (from, to], oldest first, at most `limit` (another process's writes, in a cluster). */
+  eventsBetween(from: number, to: number, limit: number): Promise<RoomEvent[]>;
   findTxn(userId: UserId, deviceId: string, txnId: string): Promise<string | null>;
   membership(roomId: RoomId, userId: UserId): Promise<MembershipRecord | null>;
   /** Every room the user has a membership in (forgotten ones excluded), optionally only changed after a position. */

@@ -35,8 +35,12 @@ export class RoomState implements StateLookup {
   }
 }
 
-/** Told about every persisted event and who should see it, before long-polls are woken. */
-export type EventListener = (event: RoomEvent, audience: ReadonlySet<UserId>) => void;
+/**
+ * Told about every persisted event and who should see it, before long-polls are woken. `local` is
+ * false for an event another process of a cluster wrote (side effects such as writing rows or pushing
+ * belong to the process that wrote it).
+ */
+export type EventListener = (event: RoomEvent, audience: ReadonlySet<UserId>, local: boolean) => void;
 
 export const newEventId = () => `$${randomBytes(32).toString("base64url")}`;
 
@@ -49,6 +53,8 @@ export class RoomWriter {
   private tail: Promise<unknown> = Promise.resolve();
   private position = 0;
   private readonly states = new Map<RoomId, RoomState>();
+  /** Bumped when a followed event touches a room: a state load that began before it must not be cached. */
+  private readonly generations = new Map<RoomId, number>();
   private readonly listeners: EventListener[] = [];
 
   constructor(
@@ -90,6 +96,7 @@ export class RoomWriter {
   async state(roomId: RoomId): Promise<RoomState | null> {
     const cached = this.states.get(roomId);
     if (cached) return cached;
+    const generation = this.generations.get(roomId);
     const events = await this.store.currentState(roomId);
     if (events.length === 0) return null;
     const [last] = await this.store.roomEvents(roomId, { from: Number.MAX_SAFE_INTEGER, dir: "b", limit: 1 });
@@ -97,7 +104,7 @@ export class RoomWriter {
     // Another caller may have loaded it meanwhile; keep the first so writers share one object.
     const again = this.states.get(roomId);
     if (again) return again;
-    this.states.set(roomId, state);
+    if (this.generations.get(roomId) === generation) this.states.set(roomId, state);
     return state;
   }
 
@@ -123,8 +130,34 @@ export class RoomWriter {
     if (opts.newRoom) this.states.set(roomId, working);
     else if (working === current) for (const e of built) current.apply(e);
     else this.states.set(roomId, working);
-    for (const e of built) this.announce(e);
+    for (const e of built) this.announce(e, true);
     return built;
+  }
+
+  /**
+   * In a cluster, events another process committed (read back in stream order) enter this process as
+   * if written here: the state of loaded rooms, the position, the membership index, listeners (with
+   * `local` false) and wake-ups. Events at or below the position are skipped, so a repeat is harmless.
+   */
+  follow(events: RoomEvent[]): void {
+    for (const e of events) {
+      if (e.streamOrdering <= this.position) continue;
+      const roomId = e.room_id as RoomId;
+      this.generations.set(roomId, (this.generations.get(roomId) ?? 0) + 1);
+      this.states.get(roomId)?.apply(e);
+      this.position = e.streamOrdering;
+      this.announce(e, false);
+    }
+  }
+
+  /** Moves the position to one read from the database (a follower catching up on a stream with no events to apply). */
+  followTo(position: number): void {
+    if (position > this.position) this.position = position;
+  }
+
+  /** Drops cached room states: a process about to write after following reloads them from the database. */
+  forgetStates(): void {
+    this.states.clear();
   }
 
   private build(roomId: RoomId, p: ProtoEvent, state: RoomState, ordering: number, txn?: { deviceId: DeviceId; txnId: string }): RoomEvent {
@@ -160,7 +193,7 @@ export class RoomWriter {
     };
   }
 
-  private announce(e: RoomEvent): void {
+  private announce(e: RoomEvent, local: boolean): void {
     const roomId = e.room_id as RoomId;
     const extra: UserId[] = [];
     if (e.type === "m.room.member" && e.state_key !== undefined) {
@@ -171,8 +204,8 @@ export class RoomWriter {
     }
     const audience = new Set<UserId>(this.membership.joinedMembers(roomId));
     for (const u of extra) audience.add(u);
-    for (const l of this.listeners) l(e, audience);
-    this.hooks.eventPersisted(e);
+    for (const l of this.listeners) l(e, audience, local);
+    if (local) this.hooks.eventPersisted(e);
     this.notifier.wakeUsers(audience);
   }
 }

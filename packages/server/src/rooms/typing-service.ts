@@ -50,6 +50,26 @@ export class TypingService {
     }
   }
 
+  /**
+   * In a cluster: a room's typers as the owner (which keeps the timers) has them now, at its position.
+   * Each message states the whole list, so a lost one is mended by the room's next change.
+   */
+  follow(roomId: RoomId, typers: UserId[], position: number): void {
+    const room = new Map<UserId, () => void>();
+    for (const u of typers) room.set(u, () => {});
+    if (room.size > 0) this.typing.set(roomId, room);
+    else this.typing.delete(roomId);
+    this.position = Math.max(this.position, position);
+    this.roomPositions.set(roomId, position);
+    for (const l of this.listeners) l(roomId, position);
+    this.notifier.wakeRoom(roomId);
+  }
+
+  /** Clamps a position from another process's token: typing lives in memory, so it cannot be caught up. */
+  acceptPosition(position: number): void {
+    if (position > this.position) this.position = position;
+  }
+
   typers(roomId: RoomId): UserId[] {
     return [...(this.typing.get(roomId)?.keys() ?? [])];
   }

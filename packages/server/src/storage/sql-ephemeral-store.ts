@@ -26,6 +26,17 @@ export class SqlAccountDataStore implements AccountDataStore {
     return r ? (JSON.parse(r.content) as Record<string, unknown>) : null;
   }
 
+  async between(from: number, to: number): Promise<(AccountDataRecord & { userId: UserId })[]> {
+    const rows = await this.db.selectFrom("account_data").selectAll().where("stream_id", ">", from).where("stream_id", "<=", to).orderBy("stream_id").execute();
+    return rows.map((r) => ({
+      userId: r.user_id as UserId,
+      roomId: r.room_id === "" ? null : (r.room_id as RoomId),
+      type: r.type,
+      content: JSON.parse(r.content) as Record<string, unknown>,
+      streamId: Number(r.stream_id),
+    }));
+  }
+
   async everyonesGlobal(type: string): Promise<{ userId: UserId; content: Record<string, unknown> }[]> {
     const rows = await this.db.selectFrom("account_data").select(["user_id", "content"]).where("room_id", "=", "").where("type", "=", type).execute();
     return rows.map((r) => ({ userId: r.user_id as UserId, content: JSON.parse(r.content) as Record<string, unknown> }));
@@ -83,6 +94,29 @@ export class SqlReceiptStore implements ReceiptStore {
       eventId: r.event_id,
       ts: Number(r.ts),
       streamId: Number(r.stream_id),
+    }));
+  }
+
+  async between(from: number, to: number): Promise<{ receipt: ReceiptRecord; eventOrdering: number }[]> {
+    const rows = await this.db
+      .selectFrom("receipts")
+      .innerJoin("events", "events.event_id", "receipts.event_id")
+      .select(["receipts.room_id", "receipts.receipt_type", "receipts.user_id", "receipts.thread_id", "receipts.event_id", "receipts.ts", "receipts.stream_id", "events.stream_ordering"])
+      .where("receipts.stream_id", ">", from)
+      .where("receipts.stream_id", "<=", to)
+      .orderBy("receipts.stream_id")
+      .execute();
+    return rows.map((r) => ({
+      receipt: {
+        roomId: r.room_id as RoomId,
+        receiptType: r.receipt_type,
+        userId: r.user_id as UserId,
+        threadId: r.thread_id,
+        eventId: r.event_id,
+        ts: Number(r.ts),
+        streamId: Number(r.stream_id),
+      },
+      eventOrdering: Number(r.stream_ordering),
     }));
   }
 

@@ -170,6 +170,18 @@ export class SqlRoomStore implements RoomStore {
     return rows.map(toEvent);
   }
 
+  async eventsBetween(from: number, to: number, limit: number): Promise<RoomEvent[]> {
+    const rows = await this.db
+      .selectFrom("events")
+      .selectAll()
+      .where("stream_ordering", ">", from)
+      .where("stream_ordering", "<=", to)
+      .orderBy("stream_ordering", "asc")
+      .limit(limit)
+      .execute();
+    return rows.map(toEvent);
+  }
+
   async maxStreamOrdering(): Promise<number> {
     const r = await this.db.selectFrom("events").select((eb) => eb.fn.max("stream_ordering").as("m")).executeTakeFirst();
     return Number(r?.m ?? 0);
