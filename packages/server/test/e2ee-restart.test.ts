@@ -51,4 +51,33 @@ describe("encryption state across a restart", () => {
       await db.cleanup();
     }
   });
+
+  it("a sync token stays valid after a restart once every to-device message was delivered (their rows are gone)", async () => {
+    const db = await freshDatabase("sqlite");
+    try {
+      const first = await createTestServer({}, { db });
+      const a = await registerUser(first, "alice");
+      const b = await registerUser(first, "bob");
+      const b0 = await expectOk(first, "GET", `${V3}/sync?timeout=0`, b);
+      await expectOk(first, "PUT", `${V3}/sendToDevice/m.test/one`, a, { messages: { [b.userId]: { [b.deviceId]: { n: 1 } } } });
+      const b1 = await expectOk(first, "GET", `${V3}/sync?timeout=0&since=${b0.next_batch}`, b);
+      assert.equal(b1.to_device.events.length, 1);
+      // The next sync acknowledges it: the message's row is deleted.
+      const b2 = await expectOk(first, "GET", `${V3}/sync?timeout=0&since=${b1.next_batch}`, b);
+      await first.close();
+
+      const second = await createTestServer({}, { db });
+      try {
+        const res = await second.request("GET", `${V3}/sync?timeout=0&since=${b2.next_batch}`, { token: b.token });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        await expectOk(second, "PUT", `${V3}/sendToDevice/m.test/two`, a, { messages: { [b.userId]: { [b.deviceId]: { n: 2 } } } });
+        const next = await expectOk(second, "GET", `${V3}/sync?timeout=0&since=${b2.next_batch}`, b);
+        assert.deepEqual(next.to_device.events.map((e: { content: unknown }) => e.content), [{ n: 2 }], "a new message is above the old token");
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await db.cleanup();
+    }
+  });
 });

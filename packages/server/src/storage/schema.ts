@@ -201,6 +201,12 @@ export interface ClusterOwnerTable {
   since: number;
 }
 
+/** The newest position handed out per stream, where the stream's own rows may be deleted. */
+export interface StreamPositionsTable {
+  stream: string;
+  position: number;
+}
+
 export interface Database {
   users: UsersTable;
   devices: DevicesTable;
@@ -222,4 +228,5 @@ export interface Database {
   event_notifications: EventNotificationsTable;
   pushers: PushersTable;
   cluster_owner: ClusterOwnerTable;
+  stream_positions: StreamPositionsTable;
 }

@@ -42,9 +42,11 @@ export class SqlToDeviceStore implements ToDeviceStore {
     this.db = withE2eeTables(db);
   }
 
+  /** The newest position handed out: delivered messages are deleted, so their rows cannot tell. */
   async maxPosition(): Promise<number> {
     const r = await this.db.selectFrom("to_device_messages").select((eb) => eb.fn.max("stream_id").as("m")).executeTakeFirst();
-    return Number(r?.m ?? 0);
+    const kept = await this.db.selectFrom("stream_positions").select("position").where("stream", "=", "to_device").executeTakeFirst();
+    return Math.max(Number(r?.m ?? 0), Number(kept?.position ?? 0));
   }
 
   async send(
@@ -71,6 +73,11 @@ export class SqlToDeviceStore implements ToDeviceStore {
         }));
         await tx.insertInto("to_device_messages").values(values).execute();
       }
+      await tx
+        .insertInto("stream_positions")
+        .values({ stream: "to_device", position })
+        .onConflict((oc) => oc.column("stream").doUpdateSet({ position }))
+        .execute();
       return true;
     });
   }

@@ -14,6 +14,7 @@ import * as m0013 from "./0013-key-backup";
 import * as m0014 from "./0014-notifications";
 import * as m0015 from "./0015-pushers";
 import * as m0016 from "./0016-cluster-owner";
+import * as m0017 from "./0017-stream-positions";
 
 /** Every migration, in order; a new one is a numbered module added here. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   "0014-notifications": m0014,
   "0015-pushers": m0015,
   "0016-cluster-owner": m0016,
+  "0017-stream-positions": m0017,
 };
