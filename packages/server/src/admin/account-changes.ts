@@ -32,6 +32,11 @@ export interface AccountChangeDeps {
  */
 export class AccountChangeWatcher {
   private last = 0;
+  /**
+   * In a cluster only the owner acts (leaves rooms, presence, pushers); every other process only
+   * forgets the tokens. A process that becomes the owner reads the whole log again (`promote`).
+   */
+  private acting = true;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> = Promise.resolve();
 
@@ -43,6 +48,21 @@ export class AccountChangeWatcher {
       this.running = this.running.then(() => this.poll());
     }, this.d.pollMs);
     this.timer.unref();
+  }
+
+  /** Cluster follower: from now on only drop cached tokens. */
+  follow(): void {
+    this.acting = false;
+  }
+
+  /** Cluster: this process became the owner; applies the whole log again (every step is idempotent). */
+  async promote(): Promise<void> {
+    this.acting = true;
+    this.running = this.running.then(() => {
+      this.last = 0;
+      return this.poll();
+    });
+    await this.running;
   }
 
   async close(): Promise<void> {
@@ -66,6 +86,7 @@ export class AccountChangeWatcher {
   private async apply(c: AccountChange): Promise<void> {
     const { accounts, presence, membership } = this.d;
     accounts.forgetUser(c.userId);
+    if (!this.acting) return;
     if (c.kind === "deactivated") {
       for (const roomId of [...membership.roomsOf(c.userId)]) await this.leave(c.userId, roomId);
     }

@@ -65,6 +65,14 @@ export class TypingService {
     this.notifier.wakeRoom(roomId);
   }
 
+  /** Cluster: this process became the owner; the lists it followed have no timers, so they end now (and everyone hears so). */
+  dropFollowed(): void {
+    for (const roomId of [...this.typing.keys()]) {
+      this.typing.delete(roomId);
+      this.changed(roomId);
+    }
+  }
+
   /** Clamps a position from another process's token: typing lives in memory, so it cannot be caught up. */
   acceptPosition(position: number): void {
     if (position > this.position) this.position = position;
