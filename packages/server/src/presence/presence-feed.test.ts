@@ -51,4 +51,22 @@ describe("PresenceFeed", () => {
     // The 300th publish (i = 299) was "online".
     assert.deepEqual(feed.read(W, 299, 300), [snap(A, "online")]);
   });
+
+  it("publishes at positions chosen elsewhere, skips, and starts over at a floor (a cluster follower)", () => {
+    const feed = new PresenceFeed();
+    assert.equal(feed.publishAt(50, snap(A, "online"), [W]), 50);
+    assert.throws(() => feed.publishAt(50, snap(B, "online"), [W]), /not after/);
+    feed.skipTo(60);
+    assert.equal(feed.latest(), 60);
+    assert.equal(feed.publish(snap(B, "busy"), [W]), 61);
+    assert.deepEqual(feed.read(W, 0, 61), [snap(A, "online"), snap(B, "busy")]);
+    assert.deepEqual(feed.read(W, 50, 61), [snap(B, "busy")]);
+    feed.resetAt(100);
+    assert.equal(feed.latest(), 100);
+    assert.equal(feed.read(W, 61, 100), null, "a token from before the reset gets a snapshot");
+    assert.deepEqual(feed.read(W, 100, 100), []);
+    feed.publishAt(105, snap(A, "offline"), [W]);
+    assert.deepEqual(feed.read(W, 100, 105), [snap(A, "offline")]);
+    assert.deepEqual(feed.totals(), { changes: 3, deliveries: 3 });
+  });
 });

@@ -31,7 +31,10 @@ const INBOX_MAX = 256;
  */
 export class PresenceFeed {
   private pos: number;
-  /** Entries pushed into inboxes since start (the fan-out), for metrics. */
+  /** Reads from before this position return null: what changed before it is not in memory. */
+  private floor: number;
+  /** Changes published and entries pushed into inboxes (the fan-out) since start, for metrics. */
+  private changes = 0;
   private delivered = 0;
   private readonly inboxes = new Map<UserId, Inbox>();
 
@@ -39,8 +42,9 @@ export class PresenceFeed {
    * `start`: the first position, above any issued before a restart so that clients' tokens stay
    * valid; the service seeds it with wall-clock milliseconds (changes are far rarer than one per ms).
    */
-  constructor(private readonly start = 0) {
+  constructor(start = 0) {
     this.pos = start;
+    this.floor = start;
   }
 
   latest(): number {
@@ -49,7 +53,17 @@ export class PresenceFeed {
 
   /** Appends the snapshot to each watcher's inbox at a new position; returns the position. */
   publish(snap: PresenceSnapshot, watchers: Iterable<UserId>): number {
-    const pos = ++this.pos;
+    return this.publishAt(this.pos + 1, snap, watchers);
+  }
+
+  /**
+   * `publish` at a position chosen elsewhere (a cluster follower replays the owner's stream at the
+   * owner's positions); `pos` must be above latest(). Returns it.
+   */
+  publishAt(pos: number, snap: PresenceSnapshot, watchers: Iterable<UserId>): number {
+    if (!(pos > this.pos)) throw new Error(`presence feed: position ${pos} is not after ${this.pos}`);
+    this.pos = pos;
+    this.changes++;
     const entry = { pos, snap };
     let n = 0;
     for (const w of watchers) {
@@ -67,9 +81,27 @@ export class PresenceFeed {
     return pos;
   }
 
+  /** Moves latest() to `pos` (not backwards) with nothing published there (a cluster resync's mark). */
+  skipTo(pos: number): void {
+    if (!(pos >= this.pos)) throw new Error(`presence feed: position ${pos} is before ${this.pos}`);
+    this.pos = pos;
+  }
+
+  /**
+   * Starts over at `pos`: latest() becomes `pos`, every inbox is dropped, and reads from before
+   * `pos` return null (the caller answers them with a full snapshot). For a cluster process whose
+   * copy of the stream had a gap, or that takes over as owner. The caller makes sure no position
+   * above `pos` was handed out before.
+   */
+  resetAt(pos: number): void {
+    this.pos = pos;
+    this.floor = pos;
+    this.inboxes.clear();
+  }
+
   /** Changes published and deliveries made since start (metrics read these when scraped). */
   totals(): { changes: number; deliveries: number } {
-    return { changes: this.pos - this.start, deliveries: this.delivered };
+    return { changes: this.changes, deliveries: this.delivered };
   }
 
   /**
@@ -77,8 +109,8 @@ export class PresenceFeed {
    * null when the inbox no longer reaches back to `from`.
    */
   read(watcher: UserId, from: number, to: number): PresenceSnapshot[] | null {
-    // A token from before this process started: what changed meanwhile is not in memory.
-    if (from < this.start) return null;
+    // A token from before this process started (or before a reset): what changed meanwhile is not in memory.
+    if (from < this.floor) return null;
     const inbox = this.inboxes.get(watcher);
     if (!inbox) return [];
     if (from < inbox.trimmedTo) return null;

@@ -63,9 +63,9 @@ export interface PresenceServiceDeps {
  * commit writer, and publishes changes to the feed and the notifier.
  */
 export class PresenceService implements PresenceHooks {
-  private readonly users = new Map<UserId, UserPresence>();
+  protected readonly users = new Map<UserId, UserPresence>();
   /** Last published (state, status) per user; a change publishes only when these differ. */
-  private readonly published = new Map<UserId, PresenceSnapshot>();
+  protected readonly published = new Map<UserId, PresenceSnapshot>();
   /** lastActiveAt as last persisted: activity alone is written only when it moved by a granularity. */
   private readonly persistedActive = new Map<UserId, number | null>();
   private readonly timers = new Map<UserId, { at: number; cancel: () => void }>();
@@ -76,7 +76,7 @@ export class PresenceService implements PresenceHooks {
   private readonly timing: PresenceTimers;
   private readonly callListeners: ((userId: UserId, inCall: boolean) => void)[] = [];
 
-  constructor(private readonly deps: PresenceServiceDeps) {
+  constructor(protected readonly deps: PresenceServiceDeps) {
     const c = deps.config;
     this.timing = {
       syncTimeout: c.sync_timeout,
@@ -115,8 +115,13 @@ export class PresenceService implements PresenceHooks {
   async start(): Promise<void> {
     if (!this.enabled) return;
     this.deps.membership.onChange((ch) => this.membershipChanged(ch));
+    this.restore(await this.deps.store.loadAll());
+  }
+
+  /** Takes stored rows as the current presence, with their timers (start-up; a cluster process taking over as owner). */
+  protected restore(rows: StoredPresence[]): void {
     const now = this.deps.clock.now();
-    for (const row of await this.deps.store.loadAll()) {
+    for (const row of rows) {
       // An end that passed while the server was down applies now, before anyone sees the old state.
       const u = applyTimers(restoreUser(row, now), now, this.timing);
       this.users.set(row.userId, u);
@@ -132,6 +137,11 @@ export class PresenceService implements PresenceHooks {
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     await this.writer.close();
+  }
+
+  /** Commits every pending row now and waits for it (a cluster follower's catch-up reads the table after this). */
+  flushWrites(): Promise<void> {
+    return this.writer.flush();
   }
 
   // --- explicit -------------------------------------------------------------------------
@@ -183,11 +193,12 @@ export class PresenceService implements PresenceHooks {
     this.change(userId, (u, now) => applySyncStart(u, deviceId, setPresence, now));
   }
 
-  syncEnded(userId: UserId, deviceId: DeviceId, setPresence: DeviceState): void {
+  /** `at`: when the sync really ended, if earlier than now (a cluster process reports its ends late, debounced). */
+  syncEnded(userId: UserId, deviceId: DeviceId, setPresence: DeviceState, at?: number): void {
     // A device removed meanwhile has no sync in flight left to end: applySyncEnd ignores it.
     if (!this.enabled || setPresence === "offline") return;
-    if (setPresence === "online" && this.syncInPlace(userId, deviceId, false)) return;
-    this.change(userId, (u, now) => applySyncEnd(u, deviceId, now));
+    if (at === undefined && setPresence === "online" && this.syncInPlace(userId, deviceId, false)) return;
+    this.change(userId, (u, now) => applySyncEnd(u, deviceId, at === undefined ? now : Math.min(at, now)));
   }
 
   activity(userId: UserId, deviceId: DeviceId): void {
@@ -290,10 +301,17 @@ export class PresenceService implements PresenceHooks {
     const snap: PresenceSnapshot = { userId, state, statusMsg: u.statusMsg, expiresAt };
     this.published.set(userId, snap);
     const audience = this.deps.membership.audience(userId);
-    this.feed.publish(snap, audience);
+    this.afterPublish(this.feed.publish(snap, audience), snap, null);
     this.deps.notifier.wakeUsers(audience);
     return true;
   }
+
+  /**
+   * Told of each change this service published to its feed, at its position: `watchers` is the
+   * explicit list it went to, or null for the user's whole audience. Nothing here; a cluster owner
+   * relays it to the other processes (cluster/presence-cluster.ts).
+   */
+  protected afterPublish(_pos: number, _snap: PresenceSnapshot, _watchers: readonly UserId[] | null): void {}
 
   /** One timer per user at most; an earlier deadline replaces a later timer, a later one waits for it to fire. */
   private schedule(userId: UserId, u: UserPresence): void {
@@ -312,7 +330,7 @@ export class PresenceService implements PresenceHooks {
     this.timers.set(userId, { at, cancel });
   }
 
-  private membershipChanged(ch: MembershipChange): void {
+  protected membershipChanged(ch: MembershipChange): void {
     if (!this.enabled || !ch.joined) return;
     const { membership } = this.deps;
     const newlyShared: UserId[] = [];
@@ -323,8 +341,12 @@ export class PresenceService implements PresenceHooks {
     if (newlyShared.length === 0) return;
     // Each side gets the other's current presence in its next incremental sync, once; someone
     // never active has nothing published and is sent as they are now: offline, no last_active_ago.
-    this.feed.publish(this.published.get(ch.userId) ?? this.current(ch.userId), newlyShared);
-    for (const other of newlyShared) this.feed.publish(this.published.get(other) ?? this.current(other), [ch.userId]);
+    const mine = this.published.get(ch.userId) ?? this.current(ch.userId);
+    this.afterPublish(this.feed.publish(mine, newlyShared), mine, newlyShared);
+    for (const other of newlyShared) {
+      const theirs = this.published.get(other) ?? this.current(other);
+      this.afterPublish(this.feed.publish(theirs, [ch.userId]), theirs, [ch.userId]);
+    }
     this.deps.notifier.wakeUsers([ch.userId, ...newlyShared]);
   }
 

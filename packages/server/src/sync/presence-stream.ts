@@ -7,11 +7,16 @@ import type { StreamProvider, SyncRequest, SyncResponse } from "./stream-provide
 /** The `presence` section of /sync. */
 export class PresenceStreamProvider implements StreamProvider {
   readonly key = "presence";
+  readonly acceptsAhead: boolean;
 
   constructor(
     private readonly presence: PresenceService,
     private readonly clock: Clock,
-  ) {}
+    /** `cluster`: positions come from the owner's stream, and a token may be ahead of this process's copy. */
+    opts: { cluster?: boolean } = {},
+  ) {
+    this.acceptsAhead = opts.cluster ?? false;
+  }
 
   latest(): number {
     return this.presence.feed.latest();

@@ -47,6 +47,12 @@ export interface StreamProvider {
   /** The newest position, from memory: cheap. */
   latest(): number;
   /**
+   * A token position ahead of latest() is accepted rather than refused as "from the future": in a
+   * cluster the token may come from another process that has already seen more of the stream
+   * (fill then gets from > to and finds nothing new until this process catches up).
+   */
+  readonly acceptsAhead?: boolean;
+  /**
    * Adds this stream's part for changes in (from, to] (from null: an initial sync, the current
    * state). Returns true when it added something that should end a long-poll.
    * Must cost O(changes since `from`) for the user, not O(users) or O(rooms on the server).
