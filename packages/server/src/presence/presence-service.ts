@@ -139,9 +139,9 @@ export class PresenceService implements PresenceHooks {
     await this.writer.close();
   }
 
-  /** Commits every pending row now and waits for it (a cluster follower's catch-up reads the table after this). */
+  /** Commits every row pending now and waits for it (a cluster follower's catch-up reads the table after this). */
   flushWrites(): Promise<void> {
-    return this.writer.flush();
+    return this.writer.barrier();
   }
 
   // --- explicit -------------------------------------------------------------------------

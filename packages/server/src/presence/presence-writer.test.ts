@@ -107,4 +107,28 @@ describe("PresenceWriter", () => {
     await w.close();
     assert.deepEqual(saved, ["@a:t"]);
   });
+  it("barrier: waits for what is pending or in flight now, not for what comes after", async () => {
+    const { store, batches, release } = gatedStore();
+    const w = new PresenceWriter(store, () => {}, 60_000);
+    assert.equal(await Promise.race([w.barrier().then(() => "done"), tick().then(() => "waiting")]), "done", "nothing to wait for");
+    w.lazy("@a:t" as UserId, () => row("@a:t"));
+    let done = false;
+    void w.barrier().then(() => (done = true));
+    await tick();
+    assert.equal(batches.length, 1, "the pending row is committed at once");
+    w.lazy("@b:t" as UserId, () => row("@b:t"));
+    release();
+    await tick();
+    assert.equal(done, true, "not held up by the row that came later");
+    assert.equal(batches.length, 2);
+    // In flight only: the barrier waits for that commit.
+    done = false;
+    void w.barrier().then(() => (done = true));
+    await tick();
+    assert.equal(done, false);
+    release();
+    await tick();
+    assert.equal(done, true);
+    await w.close();
+  });
 });

@@ -46,6 +46,17 @@ export class PresenceWriter {
     }
   }
 
+  /**
+   * Resolves once every row pending or in flight now is committed; unlike flush(), what arrives
+   * meanwhile is not waited for (so a steady stream of writes cannot hold it up).
+   */
+  async barrier(): Promise<void> {
+    if (this.pending.size === 0) return this.inFlight ?? undefined;
+    const p = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.kick(true);
+    return p;
+  }
+
   /** Writes everything pending and waits for it (shutdown, tests). */
   async flush(): Promise<void> {
     while (this.inFlight || this.pending.size > 0) {
