@@ -8,6 +8,7 @@ import { clientRoutes } from "./routes/index";
 import { featureRoutes } from "./routes/features";
 import { wellKnownRoutes } from "./routes/well-known";
 import { WEB_DIST, webPage } from "../web/web-page";
+import { installForwarding, type ForwardOptions } from "../cluster/forward";
 
 export const CLIENT_PREFIXES = ["/_matrix/client/v3", "/_matrix/client/r0"] as const;
 export const MAX_BODY = 1024 * 1024;
@@ -27,6 +28,8 @@ export interface AppOptions {
   webRoot?: string;
   /** Told of every answered request (route pattern, status, seconds); set only when metrics are on. */
   observe?: (method: string, route: string, status: number, seconds: number) => void;
+  /** Several processes (issue 14): a non-owner forwards all but /sync and stateless requests to the owner. Absent: one process. */
+  forward?: ForwardOptions;
 }
 
 /** Builds the HTTP app: routes, auth, CORS, the single error handler, and the web page. */
@@ -56,6 +59,9 @@ export async function buildApp(deps: AppDeps, logger: Logger, opts: AppOptions =
     // A preflight without Origin or Access-Control-Request-Method is still answered 204.
     strictPreflight: false,
   });
+
+  // After CORS (preflights stay local), before every route.
+  if (opts.forward) installForwarding(app, { clientAddress: (req) => deps.authLimits.addresses.ofRequest(req), ...opts.forward });
 
   const patterns: { method: string; regex: RegExp }[] = [];
   app.addHook("onRoute", (route) => {

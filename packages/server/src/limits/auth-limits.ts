@@ -19,11 +19,13 @@ export class AuthLimits {
     limits: Config["rate_limits"],
     trustedProxies: readonly string[],
     private readonly clock: Clock,
+    /** The cluster's shared secret (several processes): forwarded requests then count against their real client. */
+    peerSecret: string | null = null,
   ) {
     this.loginByAddress = new RateLimiter(limits.login.per_second, limits.login.burst);
     this.loginByAccount = new RateLimiter(limits.login.per_second, limits.login.burst);
     this.registerByAddress = new RateLimiter(limits.register.per_second, limits.register.burst);
-    this.addresses = new ClientAddresses(trustedProxies);
+    this.addresses = new ClientAddresses(trustedProxies, peerSecret);
   }
 
   /** A login attempt from `address`; throws 429 when over the limit. */

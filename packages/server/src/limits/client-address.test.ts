@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ClientAddresses } from "./client-address";
+import { ClientAddresses, secretMatches } from "./client-address";
 
 describe("ClientAddresses", () => {
   it("with no trusted proxy, the peer is the client and X-Forwarded-For is ignored", () => {
@@ -26,5 +26,18 @@ describe("ClientAddresses", () => {
     const a = new ClientAddresses(["10.0.0.1"]);
     assert.equal(a.of("10.0.0.2", "198.51.100.1"), "10.0.0.2");
     assert.equal(a.of("203.0.113.7", "10.0.0.1"), "203.0.113.7");
+  });
+
+  it("x-axon-client-ip is believed only from a peer with the cluster's secret", () => {
+    const req = (headers: Record<string, string>) => ({ socket: { remoteAddress: "10.0.0.2" }, headers });
+    const a = new ClientAddresses([], "the secret");
+    assert.equal(a.ofRequest(req({ "x-axon-forwarded": "the secret", "x-axon-client-ip": "::ffff:198.51.100.7" })), "198.51.100.7");
+    assert.equal(a.ofRequest(req({ "x-axon-forwarded": "not it", "x-axon-client-ip": "198.51.100.7" })), "10.0.0.2");
+    assert.equal(a.ofRequest(req({ "x-axon-client-ip": "198.51.100.7" })), "10.0.0.2");
+    assert.equal(a.ofRequest(req({ "x-axon-forwarded": "the secret", "x-axon-client-ip": "garbage" })), "10.0.0.2");
+    // One process (no secret): never believed, even when a client sends an empty one.
+    assert.equal(new ClientAddresses([]).ofRequest(req({ "x-axon-forwarded": "", "x-axon-client-ip": "198.51.100.7" })), "10.0.0.2");
+    assert.equal(secretMatches("", ""), false);
+    assert.equal(secretMatches(["the secret"], "the secret"), false);
   });
 });

@@ -33,7 +33,7 @@ export const loginRoutes =
 
     // POST /login
     app.post("/login", async (req) => {
-      authLimits.loginFrom(authLimits.addresses.of(req.socket.remoteAddress, req.headers["x-forwarded-for"]));
+      authLimits.loginFrom(authLimits.addresses.ofRequest(req));
       const body = parseWith(loginBody, jsonObject(req));
       if (body.type !== "m.login.password") {
         throw unknown(`Unsupported login type '${body.type}'.`);

@@ -42,7 +42,7 @@ export const registerRoutes =
       const kind = queryString(req, "kind") ?? "user";
       if (kind !== "user") throw forbidden("Guest access is disabled.");
       if (!config.registration.enabled) throw forbidden("Registration is disabled.");
-      authLimits.registerFrom(authLimits.addresses.of(req.socket.remoteAddress, req.headers["x-forwarded-for"]));
+      authLimits.registerFrom(authLimits.addresses.ofRequest(req));
       const body = parseWith(registerBody, jsonObject(req));
       const localpart = (body.username ?? `user_${randomBytes(6).toString("hex")}`).toLowerCase();
       accounts.checkLocalpart(localpart);
