@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the end-to-end tests drive, when missing: real Matrix clients, and
-# Chromium (with a font) for the web page's browser tests.
+# Installs the Debian packages the end-to-end tests drive, when missing: real Matrix clients,
+# Chromium (with a font) for the web page's browser tests, redis-server for the cluster bus's
+# restart test (which starts its own).
 set -euo pipefail
-want=(python3-matrix-nio libnet-async-matrix-perl chromium fonts-dejavu-core)
+want=(python3-matrix-nio libnet-async-matrix-perl chromium fonts-dejavu-core redis-server)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -23,6 +23,7 @@ function findTests(dir, out = []) {
 const only = process.argv.slice(2);
 if (only.length === 0) {
   run("bash", ["scripts/system-deps.sh"]);
+  run("bash", ["scripts/services.sh"]);
   run("npx", ["tsc", "-p", "tsconfig.json", "--noEmit"]);
   run("npx", ["eslint", "."]);
   // The page the server serves at / (and the browser tests drive), from the sources as they are now.
