@@ -252,6 +252,8 @@ function dropNulls(value: unknown): unknown {
 
 export interface ConfigOverrides {
   databaseUrl?: string;
+  /** `axon serve --port`: one config file for every process of a cluster. */
+  port?: number;
 }
 
 /** Reads the YAML file (if any), applies AXON_DATABASE_URL and explicit overrides, validates. */
@@ -277,5 +279,6 @@ export function loadConfig(path: string | undefined, overrides: ConfigOverrides 
   }
   const dbUrl = overrides.databaseUrl ?? env.AXON_DATABASE_URL;
   if (dbUrl) raw = { ...raw, database: { ...((raw.database as object | undefined) ?? {}), url: dbUrl } };
+  if (overrides.port !== undefined) raw = { ...raw, listen: { ...((raw.listen as object | undefined) ?? {}), port: overrides.port } };
   return buildConfig(raw);
 }

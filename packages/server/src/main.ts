@@ -35,6 +35,7 @@ import { createE2eeServices } from "./compose-e2ee";
 import { openDatabase, type OpenDatabase } from "./storage/database";
 import { SqlAccountStore } from "./storage/sql-account-store";
 import { SqlAdminStore } from "./storage/sql-admin-store";
+import { ClusterNode } from "./compose-cluster";
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -64,6 +65,8 @@ export interface ServerOptions {
   webRoot?: string;
   /** Push delivery's timeouts and retry delays (tests shorten them). */
   push?: DeliveryOptions;
+  /** Cluster: what to do when this process can no longer act as the owner (default: log and exit, so a supervisor restarts it). */
+  onClusterFatal?: (reason: string) => void;
 }
 
 /** Composition root: config → database → stores → services → http. Call listen() to bind. */
@@ -75,14 +78,18 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   const database = await openDatabase(config.database.url, metrics ? { onQuery: (q, ms) => metrics.query(q, ms) } : {});
   const membership = new MembershipIndex();
   const notifier = new Notifier(membership);
-  const presence = new PresenceService({
-    config: config.presence,
-    clock,
-    store: new SqlPresenceStore(database.db),
-    membership,
-    notifier,
-    log: logger,
-  });
+  // Several processes (`cluster:`, docs/cluster.md): presence starts as a follower of the elected owner.
+  const cluster = config.cluster ? await ClusterNode.open({ config, db: database.db, clock, membership, notifier, log: logger, onFatal: opts.onClusterFatal }) : null;
+  const presence =
+    cluster?.presence ??
+    new PresenceService({
+      config: config.presence,
+      clock,
+      store: new SqlPresenceStore(database.db),
+      membership,
+      notifier,
+      log: logger,
+    });
   const accounts = new AccountService(new SqlAccountStore(database.db), clock, config.server_name, (user, device) =>
     presence.deviceRemoved(user, device),
   );
@@ -91,7 +98,9 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   await presence.start();
   const profileFields = new ProfileFieldService(new SqlProfileFieldStore(database.db), accounts);
   const callField = new CallProfileField(profileFields, clock, logger);
-  await callField.start(presence, config.presence.call_profile_field);
+  // The call tracker and its field have one owner: in a cluster they start when this process becomes it.
+  const callFieldDuties = () => callField.start(presence, config.presence.call_profile_field);
+  if (!cluster) await callFieldDuties();
   const e2ee = await createE2eeServices({ db: database.db, serverName: config.server_name, clock, accounts, membership, notifier, logger });
   // The token layout follows this array: append new providers at the end.
   const { rooms, typing, receipts, accountData, filters } = roomServices;
@@ -130,17 +139,26 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     opts.push,
   );
   pushDelivery.start();
-  const sync = new SyncService([...roomServices.providers, new PresenceStreamProvider(presence, clock), ...e2ee.providers], notifier, presence, (userId, res) =>
-    notifications.fillCounts(userId, res),
+  const sync = new SyncService(
+    [...roomServices.providers, new PresenceStreamProvider(presence, clock, { cluster: cluster !== null }), ...e2ee.providers],
+    notifier,
+    presence,
+    (userId, res) => notifications.fillCounts(userId, res),
+    cluster?.syncOptions,
   );
   // Names and avatars live in member events too: a profile change updates the user's rooms.
   accounts.onProfileChanged((userId) => rooms.profileChanged(userId));
   // Operator tools (axon user deactivate, reset-password) change accounts in the database; this applies their changes here.
   const accountChanges = new AccountChangeWatcher({ store: new SqlAdminStore(database.db), accounts, presence, rooms, membership, log: logger, pollMs: 2000, devicesRemoved: (u, ids) => pushers.devicesRemoved(u, ids) });
+  await cluster?.wire({ rooms: roomServices, e2ee, accounts, accountChanges, ownerDuties: callFieldDuties });
   await accountChanges.start();
   const features = createFeatureServices({ db: database.db, config, clock, accounts, membership, roomServices });
-  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, e2ee, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features, authLimits: new AuthLimits(config.rate_limits, config.listen.trusted_proxies, clock), pushRules: new PushRulesService(accountData), notifications, pushers };
-  const app = await buildApp(deps, logger, { webRoot: opts.webRoot, observe: metrics ? (m, route, status, s) => metrics.request(m, route, status, s) : undefined });
+  const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, e2ee, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features, authLimits: new AuthLimits(config.rate_limits, config.listen.trusted_proxies, clock, cluster?.secret ?? null), pushRules: new PushRulesService(accountData), notifications, pushers };
+  const app = await buildApp(deps, logger, {
+    webRoot: opts.webRoot,
+    observe: metrics ? (m, route, status, s) => metrics.request(m, route, status, s) : undefined,
+    forward: cluster?.forwardOptions(sync),
+  });
   metrics?.attach({ openLongPolls: () => notifier.waiting(), usersByState: () => presence.usersByState(), presenceTotals: () => presence.feed.totals(), frontQueue: () => front?.pending ?? 0 });
   let metricsListener: { url: string; close(): Promise<void> } | null = null;
 
@@ -171,6 +189,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
         const observeSync = metrics ? (status: number, s: number) => metrics.request("GET", SYNC_ROUTE, status, s) : null;
         front = await FrontDispatch.start(settings, app, deps, logger, observeSync);
         server.url = `http://${host}:${front.port}`;
+        await cluster?.join(config.listen.port === 0 ? server.url : config.cluster!.advertise_url);
         return server.url;
       }
       await app.listen({ host: config.listen.host, port: config.listen.port, backlog: BACKLOG });
@@ -178,6 +197,7 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       const addr = app.server.address();
       const port = typeof addr === "object" && addr ? addr.port : config.listen.port;
       server.url = `http://${host}:${port}`;
+      await cluster?.join(config.listen.port === 0 ? server.url : config.cluster!.advertise_url);
       return server.url;
     },
     async close() {
@@ -186,10 +206,12 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
       closeListenerCopies(copies);
       await app.close();
       await accountChanges.close();
+      await cluster?.close();
       await presence.close();
       await callField.settled();
       await pushDelivery.close();
       await notifications.close();
+      await cluster?.closeBus();
       await database.close();
     },
   };

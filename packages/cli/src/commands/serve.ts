@@ -1,14 +1,15 @@
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 
 export function serveCommand(): Command {
   return new Command("serve")
     .description("run the homeserver (no config file: SQLite in ./data, http://127.0.0.1:8008)")
     .option("-c, --config <file>", "YAML config file (see axon.example.yaml)")
     .option("--database-url <url>", "override database.url (sqlite:PATH or postgres://...)")
-    .action(async (opts: { config?: string; databaseUrl?: string }) => {
+    .option("--port <port>", "override listen.port (e.g. one config file for several processes of a cluster)", parsePort)
+    .action(async (opts: { config?: string; databaseUrl?: string; port?: number }) => {
       // Loaded here, not at the top: the client commands should not pay for starting a server's modules.
       const { createServer, loadConfig } = await import("@axon/server");
-      const config = loadConfig(opts.config, { databaseUrl: opts.databaseUrl });
+      const config = loadConfig(opts.config, { databaseUrl: opts.databaseUrl, port: opts.port });
       const server = await createServer(config);
       const url = await server.listen();
       console.log(`Axon is listening on ${url} (server_name ${config.server_name})`);
@@ -25,4 +26,10 @@ export function serveCommand(): Command {
       process.once("SIGINT", () => void stop("SIGINT"));
       process.once("SIGTERM", () => void stop("SIGTERM"));
     });
+}
+
+function parsePort(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d{1,5}$/.test(raw) || n > 65535) throw new InvalidArgumentError("a port is a number from 0 to 65535");
+  return n;
 }

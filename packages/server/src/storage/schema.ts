@@ -207,6 +207,12 @@ export interface StreamPositionsTable {
   position: number;
 }
 
+/** Values a cluster's processes share (name → value). */
+export interface ClusterSettingsTable {
+  name: string;
+  value: string;
+}
+
 export interface Database {
   users: UsersTable;
   devices: DevicesTable;
@@ -229,4 +235,5 @@ export interface Database {
   pushers: PushersTable;
   cluster_owner: ClusterOwnerTable;
   stream_positions: StreamPositionsTable;
+  cluster_settings: ClusterSettingsTable;
 }

@@ -26,6 +26,11 @@ export class SyncService {
     private readonly hooks: PresenceHooks = noPresenceHooks,
     /** Last touches on a response about to be sent (e.g. unread counts on its joined rooms). */
     private readonly finish?: (userId: UserId, res: SyncResponse) => void,
+    /**
+     * Cluster: a token may come from a process that has seen more of a stream than this one. It is
+     * accepted (nothing is new until this process catches up), and `onAhead` hurries the catching up.
+     */
+    private readonly cluster?: { onAhead(): void },
   ) {}
 
   /** Parses a token; missing trailing parts (a provider added since) count as 0. */
@@ -36,7 +41,10 @@ export class SyncService {
     for (let i = 0; i < out.length; i++) {
       const v = parts[i] ?? 0;
       const p = this.providers[i]!;
-      if (v > p.latest() && !p.acceptsAhead) throw invalidParam("The 'since' token is from the future.");
+      if (v > p.latest() && !p.acceptsAhead) {
+        if (!this.cluster) throw invalidParam("The 'since' token is from the future.");
+        this.cluster.onAhead();
+      }
       out[i] = v;
     }
     return out;
@@ -47,6 +55,17 @@ export class SyncService {
     const i = this.providers.findIndex((p) => p.key === key);
     if (i < 0) throw new Error(`no stream ${key}`);
     return this.parseToken(token)[i]!;
+  }
+
+  /** Whether this process's streams have reached a token's positions (streams named in `skip` aside); a malformed token has been reached. */
+  hasReached(token: string, skip: ReadonlySet<string>): boolean {
+    const parts = parseTokenParts(token);
+    if (parts === null) return true;
+    for (let i = 0; i < this.providers.length && i < parts.length; i++) {
+      const p = this.providers[i]!;
+      if (!skip.has(p.key) && parts[i]! > p.latest()) return false;
+    }
+    return true;
   }
 
   currentToken(): string {

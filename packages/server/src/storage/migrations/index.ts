@@ -15,6 +15,7 @@ import * as m0014 from "./0014-notifications";
 import * as m0015 from "./0015-pushers";
 import * as m0016 from "./0016-cluster-owner";
 import * as m0017 from "./0017-stream-positions";
+import * as m0018 from "./0018-cluster-settings";
 
 /** Every migration, in order; a new one is a numbered module added here. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   "0015-pushers": m0015,
   "0016-cluster-owner": m0016,
   "0017-stream-positions": m0017,
+  "0018-cluster-settings": m0018,
 };
