@@ -42,14 +42,14 @@ export interface Cluster {
   close(): Promise<void>;
 }
 
-export async function startCluster(opts: { redisUrl?: string; extra?: Record<string, unknown> } = {}): Promise<Cluster> {
+export async function startCluster(opts: { redisUrl?: string; frontThread?: boolean; extra?: Record<string, unknown> } = {}): Promise<Cluster> {
   const db = await freshDatabase("postgres");
   const dir = mkdtempSync(join(tmpdir(), "axon-cluster-"));
   const serverName = `c${process.pid}x${Date.now().toString(36)}.test`;
   const config = {
     server_name: serverName,
     database: { url: db.url },
-    listen: { host: "127.0.0.1", front_thread: false },
+    listen: { host: "127.0.0.1", front_thread: opts.frontThread ?? true },
     registration: { enabled: true },
     log: { level: "warn" },
     web: { enabled: false },
@@ -90,6 +90,13 @@ export async function startCluster(opts: { redisUrl?: string; extra?: Record<str
     }
   };
 
+  const kill = async (p: AxonProcess, signal: NodeJS.Signals = "SIGKILL") => {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+    const gone = new Promise((r) => p.child.once("exit", r));
+    p.child.kill(signal);
+    await gone;
+  };
+
   return {
     db,
     serverName,
@@ -109,14 +116,9 @@ export async function startCluster(opts: { redisUrl?: string; extra?: Record<str
         await new Promise((r) => setTimeout(r, 100));
       }
     },
-    async kill(p, signal = "SIGKILL") {
-      if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-      const gone = new Promise((r) => p.child.once("exit", r));
-      p.child.kill(signal);
-      await gone;
-    },
+    kill,
     async close() {
-      await Promise.all(procs.map((p) => this.kill(p, "SIGTERM")));
+      await Promise.all(procs.map((p) => kill(p, "SIGTERM")));
       rmSync(dir, { recursive: true, force: true });
       await db.cleanup();
     },
