@@ -115,6 +115,8 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
     log: logger,
   });
   await notifications.start();
+  // Rows a crash left in memory: evaluated again by the process that writes events (in a cluster, when it becomes the owner).
+  if (!cluster) await notifications.recover();
   const pushers = new PusherService({ store: new SqlPusherStore(database.db), clock, allowPrivateGateways: config.push.allow_private_gateways, log: logger });
   await pushers.start();
   // Pushers go with the device that set them (logout, logout/all, device deletion).
@@ -150,7 +152,11 @@ export async function createServer(config: Config, opts: ServerOptions = {}): Pr
   accounts.onProfileChanged((userId) => rooms.profileChanged(userId));
   // Operator tools (axon user deactivate, reset-password) change accounts in the database; this applies their changes here.
   const accountChanges = new AccountChangeWatcher({ store: new SqlAdminStore(database.db), accounts, presence, rooms, membership, log: logger, pollMs: 2000, devicesRemoved: (u, ids) => pushers.devicesRemoved(u, ids) });
-  await cluster?.wire({ rooms: roomServices, e2ee, accounts, accountChanges, ownerDuties: callFieldDuties });
+  await cluster?.wire({ rooms: roomServices, e2ee, accounts, accountChanges, ownerDuties: async () => {
+      await notifications.recover();
+      await callFieldDuties();
+    },
+  });
   await accountChanges.start();
   const features = createFeatureServices({ db: database.db, config, clock, accounts, membership, roomServices });
   const deps: AppDeps = { config, clock, accounts, membership, notifier, presence, e2ee, profileFields, sync, rooms, typing, receipts, accountData, filters, ...features, authLimits: new AuthLimits(config.rate_limits, config.listen.trusted_proxies, clock, cluster?.secret ?? null), pushRules: new PushRulesService(accountData), notifications, pushers };

@@ -139,5 +139,22 @@ for (const { name, skip } of await testDatabases()) {
       await send(carol, group, { body: "after restart" });
       assert.deepEqual(await countsIn(alice, group), { notification_count: 3, highlight_count: 1 });
     });
+
+    it("rows lost in a crash (still in memory) are evaluated again at start-up", async () => {
+      const before = await countsIn(alice, group);
+      const { m: ordering } = await t.server.database.db.selectFrom("events").select((eb) => eb.fn.max("stream_ordering").as("m")).executeTakeFirstOrThrow();
+      const lostA = await send(carol, group, { body: "lost one" });
+      const lostB = await send(carol, group, { body: "lost two, Alice", "m.mentions": { user_ids: [alice.userId] } });
+      await t.close();
+      // What a crash within the batching delay leaves: the events, but neither their rows nor the marker.
+      const raw = await db.open();
+      await raw.db.deleteFrom("event_notifications").where("event_id", "in", [lostA, lostB]).execute();
+      await raw.db.updateTable("stream_positions").set({ position: Number(ordering) }).where("stream", "=", "notifications").execute();
+      await raw.close();
+      t = await createTestServer({}, { db });
+      assert.deepEqual(await countsIn(alice, group), { notification_count: before!.notification_count + 2, highlight_count: before!.highlight_count + 1 });
+      const page = await expectOk(t, "GET", `${V3}/notifications?limit=2`, alice);
+      assert.deepEqual(page.notifications.map((n: { event: { event_id: string } }) => n.event.event_id), [lostB, lostA]);
+    });
   });
 }

@@ -30,6 +30,9 @@ export class NotificationService {
   /** Each user's effective rules, one object per user (the evaluator compiles it once). */
   private readonly rules = new Map<UserId, Ruleset>();
   private pending: NotificationRecord[] = [];
+  /** The newest event written here that has been evaluated, and the newest such marker stored. */
+  private evaluated = 0;
+  private stored = 0;
   private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private readonly notifyListeners: NotifyListener[] = [];
@@ -37,8 +40,8 @@ export class NotificationService {
   constructor(
     private readonly d: {
       store: NotificationStore;
-      roomStore: Pick<RoomStore, "getEvents">;
-      writer: Pick<RoomWriter, "onEvent" | "peekState">;
+      roomStore: Pick<RoomStore, "getEvents" | "eventsBetween">;
+      writer: Pick<RoomWriter, "onEvent" | "peekState" | "state" | "latest">;
       receipts: Pick<ReceiptService, "onReceipt">;
       accountData: Pick<AccountDataService, "onChange">;
       membership: Pick<MembershipIndex, "isJoined" | "joinedMembers" | "roomsOf">;
@@ -60,6 +63,33 @@ export class NotificationService {
     this.d.accountData.onChange((userId, _position, change) => {
       if (change.roomId === null && change.type === PUSH_RULES_TYPE) this.rules.set(userId, rulesFromContent(userId, change.content));
     });
+  }
+
+  /**
+   * Evaluates again the events written after the last batch that reached the database (a crash or a
+   * killed owner loses at most the rows still in memory; inserting them again is harmless). Counts
+   * and rows only: these are not pushed late. Run by the process that writes events, before it does.
+   */
+  async recover(): Promise<number> {
+    const from = await this.d.store.evaluatedUpTo();
+    const upTo = this.d.writer.latest();
+    // A database from before the marker existed: start keeping it from here.
+    let at = from ?? upTo;
+    let n = 0;
+    while (at < upTo) {
+      const events = await this.d.roomStore.eventsBetween(at, upTo, 500);
+      if (events.length === 0) break;
+      for (const e of events) {
+        const roomId = e.room_id as RoomId;
+        await this.d.writer.state(roomId);
+        this.eventPersisted(e, this.d.membership.joinedMembers(roomId), true, false);
+        at = e.streamOrdering;
+        n++;
+      }
+    }
+    this.evaluated = Math.max(this.evaluated, upTo);
+    await this.flush(true);
+    return n;
   }
 
   /** Writes what is pending; the server calls it before closing the database. */
@@ -120,7 +150,8 @@ export class NotificationService {
   }
 
   /** Counts for every event; rows and pushes only for events written here (in a cluster, the writer's job). */
-  private eventPersisted(e: RoomEvent, audience: ReadonlySet<UserId>, local: boolean): void {
+  private eventPersisted(e: RoomEvent, audience: ReadonlySet<UserId>, local: boolean, push = local): void {
+    if (local && e.streamOrdering > this.evaluated) this.evaluated = e.streamOrdering;
     const roomId = e.room_id as RoomId;
     const state = this.d.writer.peekState(roomId);
     if (!state) return;
@@ -135,9 +166,10 @@ export class NotificationService {
       this.counter.add(userId, roomId, e.streamOrdering, outcome.highlight);
       if (!local) continue;
       this.pending.push({ userId, roomId, streamOrdering: e.streamOrdering, eventId: e.event_id, highlight: outcome.highlight, actions: outcome.actions, ts: e.origin_server_ts });
-      for (const l of this.notifyListeners) this.tell(l, userId, e, outcome);
+      if (push) for (const l of this.notifyListeners) this.tell(l, userId, e, outcome);
     }
-    if (this.pending.length > 0 && !this.timer) this.timer = setTimeout(() => void this.flushQuietly(), FLUSH_DELAY_MS);
+    // The marker moves with the rows (or alone): a restart evaluates again only what came after it.
+    if (local && !this.timer) this.timer = setTimeout(() => void this.flushQuietly(), FLUSH_DELAY_MS);
   }
 
   private tell(listener: NotifyListener, userId: UserId, e: RoomEvent, outcome: { highlight: boolean; actions: PushAction[] }): void {
@@ -160,14 +192,16 @@ export class NotificationService {
   }
 
   /** Writes the pending rows, one batch at a time (a failed batch is put back for the next try). */
-  private flush(): Promise<void> {
+  private flush(force = false): Promise<void> {
     this.timer = null;
     const run = this.flushing.then(async () => {
       const batch = this.pending;
-      if (batch.length === 0) return;
+      const upTo = this.evaluated;
+      if (batch.length === 0 && upTo <= this.stored && !force) return;
       this.pending = [];
       try {
-        await this.d.store.insert(batch);
+        await this.d.store.insert(batch, upTo);
+        this.stored = Math.max(this.stored, upTo);
       } catch (err) {
         this.pending = batch.concat(this.pending);
         if (!this.timer) this.timer = setTimeout(() => void this.flushQuietly(), 1000);

@@ -14,7 +14,10 @@ export interface NotificationRecord {
 
 /** What the notification service keeps in the database. */
 export interface NotificationStore {
-  insert(rows: NotificationRecord[]): Promise<void>;
+  /** Stores rows and, in the same transaction, that every event up to `evaluatedUpTo` has been evaluated. */
+  insert(rows: NotificationRecord[], evaluatedUpTo: number): Promise<void>;
+  /** The last `evaluatedUpTo` stored (null: never, e.g. a database from before it was kept). */
+  evaluatedUpTo(): Promise<number | null>;
   /** A user's notifications, newest first, below `before` (null: from the newest). */
   page(userId: UserId, q: { before: number | null; limit: number; onlyHighlight: boolean }): Promise<NotificationRecord[]>;
   /** For start-up: per (user, room), the newest stream ordering their m.read / m.read.private receipts point at. */

@@ -9,8 +9,7 @@ const READ_TYPES = ["m.read", "m.read.private"];
 export class SqlNotificationStore implements NotificationStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(rows: NotificationRecord[]): Promise<void> {
-    if (rows.length === 0) return;
+  async insert(rows: NotificationRecord[], evaluatedUpTo: number): Promise<void> {
     const values = rows.map((r) => ({
       user_id: r.userId,
       room_id: r.roomId,
@@ -20,14 +19,26 @@ export class SqlNotificationStore implements NotificationStore {
       actions: JSON.stringify(r.actions),
       ts: r.ts,
     }));
-    // Kept well under SQLite's bound-parameter limit per statement.
-    for (let i = 0; i < values.length; i += 500) {
-      await this.db
-        .insertInto("event_notifications")
-        .values(values.slice(i, i + 500))
-        .onConflict((oc) => oc.columns(["user_id", "stream_ordering"]).doNothing())
+    await this.db.transaction().execute(async (tx) => {
+      // Kept well under SQLite's bound-parameter limit per statement.
+      for (let i = 0; i < values.length; i += 500) {
+        await tx
+          .insertInto("event_notifications")
+          .values(values.slice(i, i + 500))
+          .onConflict((oc) => oc.columns(["user_id", "stream_ordering"]).doNothing())
+          .execute();
+      }
+      await tx
+        .insertInto("stream_positions")
+        .values({ stream: "notifications", position: evaluatedUpTo })
+        .onConflict((oc) => oc.column("stream").doUpdateSet({ position: evaluatedUpTo }))
         .execute();
-    }
+    });
+  }
+
+  async evaluatedUpTo(): Promise<number | null> {
+    const r = await this.db.selectFrom("stream_positions").select("position").where("stream", "=", "notifications").executeTakeFirst();
+    return r ? Number(r.position) : null;
   }
 
   async page(userId: UserId, q: { before: number | null; limit: number; onlyHighlight: boolean }): Promise<NotificationRecord[]> {
