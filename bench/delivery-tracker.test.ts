@@ -65,3 +65,16 @@ test("an event from a sender the watcher cannot see is a leak", () => {
   assert.equal(t.recordEvent(2, 1, "online", 5), "unmatched");
   assert.deepEqual(t.counts(), { changes: 0, expected: 0, seen: 0, lost: 0, unmatched: 1, unexpected: 1, unmatched_by_state: { online: 1 } });
 });
+
+test("a change whose PUT failed is withdrawn where still pending; seen deliveries stay seen", () => {
+  const t = new DeliveryTracker(everyone);
+  const seenAt: number[] = [];
+  t.onSeen = (sentAt, at) => seenAt.push(at - sentAt);
+  t.recordChange(1, "online", 100, [2, 3, 4]);
+  assert.equal(t.recordEvent(2, 1, "online", 120), "seen");
+  assert.equal(t.withdraw(1, "online", 100, [2, 3, 4]), 2);
+  assert.deepEqual(t.counts(), { changes: 1, expected: 1, seen: 1, lost: 0, unmatched: 0, unexpected: 0, unmatched_by_state: {}, withdrawn: 2 });
+  assert.equal(t.outstanding(), 0);
+  assert.equal(t.recordEvent(3, 1, "online", 130), "unmatched");
+  assert.deepEqual(seenAt, [20]);
+});

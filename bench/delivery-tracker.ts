@@ -27,6 +27,8 @@ export interface DeliveryCounts {
   unexpected: number;
   /** The unmatched events by presence state (timer transitions show up as offline/unavailable). */
   unmatched_by_state: Record<string, number>;
+  /** Deliveries no longer expected because their PUT was not acknowledged (see withdraw); absent when none. */
+  withdrawn?: number;
 }
 
 export class DeliveryTracker {
@@ -36,6 +38,9 @@ export class DeliveryTracker {
   private seen = 0;
   private unmatched = 0;
   private unexpected = 0;
+  private withdrawn = 0;
+  /** Called for every delivery matched, superseded ones included, with its change's send time. */
+  onSeen: ((sentAt: number, at: number) => void) | null = null;
   private readonly unmatchedByState: Record<string, number> = {};
   readonly latencies = new Samples();
 
@@ -78,11 +83,35 @@ export class DeliveryTracker {
       this.unmatchedByState[state] = (this.unmatchedByState[state] ?? 0) + 1;
       return "unmatched";
     }
-    for (let i = 0; i <= match; i++) this.latencies.push(at - (list[i] as Pending).sentAt);
+    for (let i = 0; i <= match; i++) {
+      const sentAt = (list[i] as Pending).sentAt;
+      this.latencies.push(at - sentAt);
+      this.onSeen?.(sentAt, at);
+    }
     this.seen += match + 1;
     list.splice(0, match + 1);
     if (list.length === 0) this.pending[watcher]?.delete(sender);
     return "seen";
+  }
+
+  /**
+   * A change whose PUT failed need not arrive (a server may have refused it): its deliveries still
+   * pending are no longer expected. Those already seen stay seen; if one arrives later it is
+   * unmatched. Returns how many were withdrawn.
+   */
+  withdraw(sender: number, state: string, sentAt: number, recipients: readonly number[]): number {
+    let n = 0;
+    for (const w of recipients) {
+      const list = this.pending[w]?.get(sender);
+      const i = list ? list.findIndex((p) => p.sentAt === sentAt && p.state === state) : -1;
+      if (!list || i < 0) continue;
+      list.splice(i, 1);
+      if (list.length === 0) this.pending[w]?.delete(sender);
+      n++;
+    }
+    this.expected -= n;
+    this.withdrawn += n;
+    return n;
   }
 
   /** Deliveries still awaited. */
@@ -99,6 +128,7 @@ export class DeliveryTracker {
       unmatched: this.unmatched,
       unexpected: this.unexpected,
       unmatched_by_state: { ...this.unmatchedByState },
+      ...(this.withdrawn > 0 && { withdrawn: this.withdrawn }),
     };
   }
 }

@@ -5,7 +5,7 @@ import { InspectorProfiler } from "./inspector-profiler";
 import { createClient, type JsonClient } from "./http-client";
 import type { CommonOptions } from "./options";
 import { listenOverflows, ownCpuS, sampleProc, systemBusyS, type ProcSample } from "./proc-stats";
-import { GENERATOR_BOUND_PCT, gitCommit, machine, type BenchResult } from "./result";
+import { GENERATOR_BOUND_PCT, gitCommit, machine, type BenchResult, type ProcessFigures } from "./result";
 import { prepareDatabase, startServer, type BenchDatabase, type ServerHandle } from "./server-process";
 import { benchUserId, seedAccounts, seedRooms, type BenchUser } from "./seed";
 import { buildTopology, type Topology } from "./topology";
@@ -75,7 +75,10 @@ const OTHER_LOAD_PCT = 20;
 
 /** Server and generator CPU over a measured window. */
 export class Window {
-  private readonly server0: ProcSample;
+  private readonly servers0: ProcSample[];
+  /** The latest sample of each server, for one killed during the window (see checkpoint). */
+  private readonly latest: ProcSample[];
+  private readonly children0: number;
   private readonly gen0 = process.cpuUsage();
   private readonly wall0 = performance.now();
   private readonly system0 = systemBusyS();
@@ -83,25 +86,41 @@ export class Window {
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 10 });
 
   private constructor(
-    private readonly pid: number,
+    private readonly servers: readonly ServerHandle[],
     private readonly profiler: InspectorProfiler | null,
+    /** The generator's child processes (their CPU is the generator's). */
+    private readonly generatorPids: readonly number[],
   ) {
-    this.server0 = sampleProc(pid);
+    this.servers0 = servers.map((s) => sampleProc(s.pid));
+    this.latest = [...this.servers0];
+    this.children0 = sumCpu(generatorPids);
     this.loopDelay.enable();
   }
 
-  /** Opens the window; with --cpu-prof the server's profiler runs for exactly this window. */
-  static async open(server: ServerHandle): Promise<Window> {
+  /**
+   * Opens the window over one server or several (a cluster: the figures are their sums, each is
+   * in `processes`); with --cpu-prof the (one) server's profiler runs for exactly this window.
+   */
+  static async open(server: ServerHandle | readonly ServerHandle[], generatorPids: readonly number[] = []): Promise<Window> {
+    const servers = Array.isArray(server) ? (server as readonly ServerHandle[]) : [server as ServerHandle];
     let profiler: InspectorProfiler | null = null;
-    if (server.inspectPort) {
-      profiler = await InspectorProfiler.connect(server.inspectPort);
+    const one = servers[0];
+    if (servers.length === 1 && one?.inspectPort) {
+      profiler = await InspectorProfiler.connect(one.inspectPort);
       await profiler.start();
     }
-    return new Window(server.pid, profiler);
+    return new Window(servers, profiler, generatorPids);
+  }
+
+  /** Samples every live server now: call it before killing one, whose figures then end here. */
+  checkpoint(): void {
+    this.servers.forEach((s, i) => {
+      if (s.alive()) this.latest[i] = sampleProc(s.pid);
+    });
   }
 
   /** Ends the window; writes the profile (if any) as <dir>/<label>-<time>.cpuprofile. */
-  async close(db: string, profileDir: string | null, label: string): Promise<Pick<BenchResult, "window_s" | "server" | "generator" | "other_cpu_pct" | "listen_overflows" | "warnings">> {
+  async close(db: string, profileDir: string | null, label: string): Promise<Measured> {
     const measured = this.end(db);
     if (this.profiler && profileDir) {
       const profile = await this.profiler.stop();
@@ -114,16 +133,22 @@ export class Window {
     return measured;
   }
 
-  private end(db: string): Pick<BenchResult, "window_s" | "server" | "generator" | "other_cpu_pct" | "listen_overflows" | "warnings"> {
-    const s1 = sampleProc(this.pid);
+  private end(db: string): Measured {
+    this.checkpoint();
+    const s1 = this.latest;
     this.loopDelay.disable();
     const loopP99 = this.loopDelay.percentile(99) / 1e6;
     const loopMax = this.loopDelay.max / 1e6;
     const wallS = (performance.now() - this.wall0) / 1000;
-    const genCpu = ownCpuS(this.gen0);
+    const genCpu = ownCpuS(this.gen0) + sumCpu(this.generatorPids) - this.children0;
     const genPct = (100 * genCpu) / wallS;
     const bound = genPct >= GENERATOR_BOUND_PCT;
-    const serverCpu = s1.cpuS - this.server0.cpuS;
+    const processes: ProcessFigures[] = this.servers.map((s, i) => {
+      const cpu = (s1[i] as ProcSample).cpuS - (this.servers0[i] as ProcSample).cpuS;
+      return { pid: s.pid, url: s.url, cpu_s: round(cpu), cpu_pct: round((100 * cpu) / wallS), rss_mib: round((s1[i] as ProcSample).rssMiB), peak_rss_mib: round((s1[i] as ProcSample).peakRssMiB) };
+    });
+    const serverCpu = processes.reduce((a, p) => a + p.cpu_s, 0);
+    const sum = (k: "rss_mib" | "peak_rss_mib") => round(processes.reduce((a, p) => a + p[k], 0));
     // The box is shared: CPU that neither side used is someone else's, and it skews latency.
     const otherPct = (100 * (systemBusyS() - this.system0 - serverCpu - genCpu)) / wallS;
     const warnings: string[] = [];
@@ -133,13 +158,28 @@ export class Window {
     if (otherPct > OTHER_LOAD_PCT) warnings.push(`other processes used ${otherPct.toFixed(0)} % of a core during the run: figures are pessimistic`);
     return {
       window_s: round(wallS),
-      server: { db, cpu_s: round(serverCpu), cpu_pct: round((100 * serverCpu) / wallS), rss_mib: round(s1.rssMiB), peak_rss_mib: round(s1.peakRssMiB) },
+      server: { db, cpu_s: round(serverCpu), cpu_pct: round((100 * serverCpu) / wallS), rss_mib: sum("rss_mib"), peak_rss_mib: sum("peak_rss_mib") },
       generator: { cpu_s: round(genCpu), cpu_pct: round(genPct), bound, loop_delay_p99_ms: round(loopP99), loop_delay_max_ms: round(loopMax) },
       other_cpu_pct: round(Math.max(0, otherPct)),
       listen_overflows: overflows,
       warnings,
+      ...(this.servers.length > 1 && { processes }),
     };
   }
+}
+
+type Measured = Pick<BenchResult, "window_s" | "server" | "generator" | "other_cpu_pct" | "listen_overflows" | "warnings" | "processes">;
+
+function sumCpu(pids: readonly number[]): number {
+  let s = 0;
+  for (const pid of pids) {
+    try {
+      s += sampleProc(pid).cpuS;
+    } catch {
+      // gone: counted up to its last sample by the caller's window, if at all
+    }
+  }
+  return s;
 }
 
 export const round = (x: number, digits = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
@@ -163,16 +203,17 @@ export const serverLabel = (o: CommonOptions) => (o.server === "floor" ? "floor"
  * processes use less than a quarter of a core. Our own processes are idle at that point (set-up
  * done, long-polls parked), so nearly all busy time is someone else's. Returns the seconds waited.
  */
-export async function waitForQuiet(serverPid: number, maxS: number, log: (msg: string) => void): Promise<number> {
+export async function waitForQuiet(serverPid: number | readonly number[], maxS: number, log: (msg: string) => void): Promise<number> {
   if (maxS <= 0) return 0;
+  const pids = typeof serverPid === "number" ? [serverPid] : serverPid;
   const t0 = performance.now();
   let said = false;
   for (;;) {
     const sys0 = systemBusyS();
-    const srv0 = sampleProc(serverPid).cpuS;
+    const srv0 = sumCpu(pids);
     const gen0 = process.cpuUsage();
     await new Promise((r) => setTimeout(r, 1000));
-    const others = systemBusyS() - sys0 - (sampleProc(serverPid).cpuS - srv0) - ownCpuS(gen0);
+    const others = systemBusyS() - sys0 - (sumCpu(pids) - srv0) - ownCpuS(gen0);
     const waited = (performance.now() - t0) / 1000;
     if (others < 0.25 || waited >= maxS) return round(waited);
     if (!said) log(`waiting up to ${maxS} s for other processes to calm down (${(others * 100).toFixed(0)} % of a core now)`);

@@ -28,6 +28,11 @@ export function createClient(kind: ClientKind, baseUrl: string): JsonClient {
   return kind === "undici" ? new UndiciClient(baseUrl) : new HttpClient(baseUrl);
 }
 
+/** Loopback only, and a source address only inside 127.0.0.0/8. */
+export function checkLocalAddress(address: string | undefined): void {
+  if (address !== undefined && !/^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(address)) throw new Error(`bench source addresses are in 127.0.0.0/8 only, not ${address}`);
+}
+
 function checkLoopback(baseUrl: string): URL {
   const u = new URL(baseUrl);
   if (u.hostname !== "127.0.0.1" && u.hostname !== "localhost") throw new Error(`bench targets 127.0.0.1 only, not ${u.hostname}`);
@@ -48,7 +53,12 @@ export class UndiciClient implements JsonClient {
   private readonly port: number;
   private readonly origin: string;
 
-  constructor(baseUrl: string) {
+  /** `localAddress`: the source address of the long-poll connections (127.0.0.0/8). */
+  constructor(
+    baseUrl: string,
+    private readonly localAddress?: string,
+  ) {
+    checkLocalAddress(localAddress);
     const u = checkLoopback(baseUrl);
     this.origin = u.origin;
     this.host = u.hostname;
@@ -65,7 +75,7 @@ export class UndiciClient implements JsonClient {
     }
     if (opts.dedicated && opts.token) {
       let c = this.dedicated.get(opts.token);
-      if (!c) this.dedicated.set(opts.token, (c = new RawConnection(this.host, this.port)));
+      if (!c) this.dedicated.set(opts.token, (c = new RawConnection(this.host, this.port, this.localAddress)));
       return c.request(method, path, headers, body);
     }
     const start = performance.now();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { OptionError, parseBigroom, parseFanout, parseIdle, parseStorm } from "./options";
+import { OptionError, parseBigroom, parseCluster, parseFanout, parseIdle, parseStorm } from "./options";
 
 test("fanout defaults: 1,000 users, rooms of 20, 3 each, all watching, 50/s", () => {
   const o = parseFanout({});
@@ -44,4 +44,32 @@ test("--cpu-prof without a directory uses bench/profiles", () => {
   assert.equal(parseStorm({ cpuProf: true }).cpuProf, "bench/profiles");
   assert.equal(parseStorm({ cpuProf: "/tmp/p" }).cpuProf, "/tmp/p");
   assert.equal(parseStorm({ within: "10" }).withinS, 10);
+});
+
+test("cluster: PostgreSQL, 3 processes; polls defaults to 40,000 users at 20/s, failover kills midway and drains longer", () => {
+  const f = parseCluster("fanout", {});
+  assert.equal(f.db, "postgres");
+  assert.equal(f.processes, 3);
+  assert.equal(f.users, 1000);
+  assert.equal(f.rate, 50);
+  assert.equal(f.compare, true);
+  assert.equal(f.redisUrl, "redis://127.0.0.1:6379");
+  const p = parseCluster("polls", {});
+  assert.equal(p.users, 40_000);
+  assert.equal(p.watchers, 40_000);
+  assert.equal(p.rate, 20);
+  assert.equal(p.idleS, 10);
+  assert.equal(p.compare, false);
+  const k = parseCluster("failover", { duration: "40" });
+  assert.equal(k.killAtS, 20);
+  assert.equal(k.drainS, 15);
+  assert.equal(parseCluster("fanout", { compare: false }).compare, false);
+});
+
+test("cluster refuses SQLite, other Redis hosts, an unknown measurement and a kill after the end", () => {
+  assert.throws(() => parseCluster("fanout", { db: "sqlite" }), /PostgreSQL/);
+  assert.throws(() => parseCluster("fanout", { redisUrl: "redis://10.0.0.5:6379" }), /--redis-url/);
+  assert.doesNotThrow(() => parseCluster("fanout", { redisUrl: "redis://127.0.0.9:6380" }));
+  assert.throws(() => parseCluster("storm", {}), /fanout, polls or failover/);
+  assert.throws(() => parseCluster("failover", { duration: "10", killAt: "10" }), /--kill-at/);
 });

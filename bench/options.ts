@@ -147,3 +147,53 @@ export function parseIdle(raw: RawOptions): IdleOptions {
 export function parseRestart(raw: RawOptions): RestartOptions {
   return { ...common(raw), ...graph(raw, 1000, 20, 3) };
 }
+
+export type ClusterMeasurement = "fanout" | "polls" | "failover";
+
+export interface ClusterOptions extends FanoutOptions {
+  measurement: ClusterMeasurement;
+  /** Axon processes of the cluster. */
+  processes: number;
+  /** The cluster's Redis (loopback only). */
+  redisUrl: string;
+  /** fanout: also run the same scenario on one process with PostgreSQL, for the CPU comparison. */
+  compare: boolean;
+  /** failover: seconds after the first change at which the owner is killed (-9). */
+  killAtS: number;
+  /** polls: seconds of the idle window (all long-polls open, nothing changing). */
+  idleS: number;
+  /** polls: most long-polls per generator child process (each under the 20,000-descriptor limit). */
+  perPoller: number;
+}
+
+/** cluster <fanout|polls|failover>: PostgreSQL always; polls defaults to 40,000 users at 20 changes/s, failover drains longer. */
+export function parseCluster(measurement: string, raw: RawOptions): ClusterOptions {
+  if (measurement !== "fanout" && measurement !== "polls" && measurement !== "failover") {
+    throw new OptionError(`cluster measures fanout, polls or failover, not ${measurement}`);
+  }
+  if (raw.db !== undefined && raw.db !== "postgres") throw new OptionError("a cluster runs on PostgreSQL only (--db postgres)");
+  if (raw.server !== undefined && raw.server !== "axon") throw new OptionError("a cluster runs Axon only (--server axon)");
+  const polls = measurement === "polls";
+  const f = parseFanout({
+    ...raw,
+    db: "postgres",
+    users: raw.users ?? (polls ? "40000" : "1000"),
+    rate: raw.rate ?? (polls ? "20" : "50"),
+    drain: raw.drain ?? (measurement === "failover" ? "15" : "5"),
+  });
+  const redisUrl = typeof raw.redisUrl === "string" ? raw.redisUrl : "redis://127.0.0.1:6379";
+  if (!/^redis:\/\/(?:[^@/]*@)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}(?::\d+)?\/?$/.test(redisUrl)) throw new OptionError(`--redis-url must be a redis:// URL on 127.0.0.0/8, got ${redisUrl}`);
+  const o: ClusterOptions = {
+    ...f,
+    measurement,
+    processes: int(raw, "processes", 3, 2, 16),
+    redisUrl,
+    compare: raw.compare !== false && measurement === "fanout",
+    killAtS: num(raw, "killAt", f.durationS / 2, 0, 3600),
+    idleS: num(raw, "idle", 10, 1, 600),
+    perPoller: int(raw, "perPoller", 10_000, 100, 19_000),
+  };
+  if (o.killAtS >= o.durationS) throw new OptionError(`--kill-at (${o.killAtS}) must fall within --duration (${o.durationS})`);
+  if (o.cpuProf !== null) throw new OptionError("--cpu-prof profiles one process; not available for a cluster");
+  return o;
+}

@@ -17,6 +17,8 @@ export class RawConnection {
   constructor(
     private readonly host: string,
     private readonly port: number,
+    /** Source address of the socket (another address of 127.0.0.0/8 gives another range of ephemeral ports). */
+    private readonly localAddress?: string,
   ) {}
 
   request(method: string, path: string, headers: Record<string, string>, body?: string): Promise<HttpResult> {
@@ -38,7 +40,7 @@ export class RawConnection {
   }
 
   private open(): Socket {
-    const s = connect({ host: this.host, port: this.port, noDelay: true });
+    const s = connect({ host: this.host, port: this.port, noDelay: true, ...(this.localAddress && { localAddress: this.localAddress }) });
     this.socket = s;
     this.chunks = [];
     this.size = 0;

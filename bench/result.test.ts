@@ -38,6 +38,24 @@ test("file names are safe and sortable by time", () => {
   assert.equal(resultFileName(sample(1, 1)), "fanout-2025-01-01T00-00-00-000Z.json");
 });
 
+test("a cluster result is named after its measurement and lists each process", () => {
+  const r: BenchResult = {
+    ...sample(50, 20),
+    scenario: "cluster",
+    options: { measurement: "failover", users: 1000, rate: 50 },
+    processes: [
+      { pid: 11, url: "http://127.0.0.1:1", role: "owner (killed)", cpu_s: 1, cpu_pct: 5, rss_mib: 300, peak_rss_mib: 310 },
+      { pid: 12, url: "http://127.0.0.1:2", role: "follower", cpu_s: 2, cpu_pct: 10, rss_mib: 300, peak_rss_mib: 310, cpu_per_woken_sync_ms: 0.25, fds: 400 },
+    ],
+  };
+  assert.deepEqual(validateResult(r), []);
+  assert.equal(resultFileName(r), "cluster-failover-2025-01-01T00-00-00-000Z.json");
+  const text = formatTable(r);
+  assert.match(text, /2 processes/);
+  assert.match(text, /pid 11 owner \(killed\)\s+CPU 1\.00 s \(5\.0 %\), RSS 300\.0 MiB/);
+  assert.match(text, /pid 12 follower\s+CPU 2\.00 s \(10\.0 %\), RSS 300\.0 MiB, 0\.250 ms per woken sync, 400 fds/);
+});
+
 test("the table shows deliveries, percentiles and a generator-bound warning", () => {
   const r = { ...sample(50, 12.5), generator: { cpu_s: 28, cpu_pct: 93, bound: true }, warnings: ["generator-bound"] };
   const text = formatTable(r);

@@ -5,9 +5,25 @@ import { join } from "node:path";
 import type { DeliveryCounts } from "./delivery-tracker";
 import type { Summary } from "./stats";
 
+/** One server process of a cluster over the window. */
+export interface ProcessFigures {
+  pid: number;
+  url: string;
+  /** owner or follower (at the start of the window), when known. */
+  role?: string;
+  cpu_s: number;
+  cpu_pct: number;
+  rss_mib: number;
+  peak_rss_mib: number;
+  /** Server CPU ms per woken /sync answered by this process, when known. */
+  cpu_per_woken_sync_ms?: number;
+  /** Open descriptors of the process (its long-polls), when counted. */
+  fds?: number;
+}
+
 /** What every run writes to bench/results/<scenario>-<timestamp>.json; `report` reads it back. */
 export interface BenchResult {
-  scenario: "fanout" | "bigroom" | "storm" | "idle" | "restart";
+  scenario: "fanout" | "bigroom" | "storm" | "idle" | "restart" | "cluster";
   /** ISO time the run started. */
   started_at: string;
   /** The command line that produced it, to repeat the run. */
@@ -37,6 +53,12 @@ export interface BenchResult {
   syncs?: { responses: number; woken: number; events: number; errors: number; errors_by_status: Record<string, number> };
   /** Server CPU ms per /sync response that carried presence. */
   cpu_per_woken_sync_ms?: number;
+  /** Several server processes (cluster): `server` holds their sums, this each one. */
+  processes?: ProcessFigures[];
+  /** Figures of a window before the main one (cluster polls: the idle window). */
+  phases?: { name: string; window_s: number; server_cpu_s: number; server_cpu_pct: number; other_cpu_pct?: number; sync_responses?: number; processes: ProcessFigures[] }[];
+  /** The run this one is compared with (cluster fanout: the same scenario on one process), and its figures. */
+  compared_with?: Record<string, string | number>;
   /** Scenario-specific figures (ms, MiB, counts). */
   extra?: Record<string, number>;
   warnings: string[];
@@ -66,7 +88,7 @@ export function validateResult(r: unknown): string[] {
   const problems: string[] = [];
   const o = r as Partial<BenchResult> | null;
   if (!o || typeof o !== "object") return ["not an object"];
-  if (!["fanout", "bigroom", "storm", "idle", "restart"].includes(String(o.scenario))) problems.push("scenario");
+  if (!["fanout", "bigroom", "storm", "idle", "restart", "cluster"].includes(String(o.scenario))) problems.push("scenario");
   for (const k of ["started_at", "command", "git_commit"] as const) if (typeof o[k] !== "string") problems.push(k);
   if (typeof o.window_s !== "number") problems.push("window_s");
   if (!o.server || typeof o.server.cpu_s !== "number" || typeof o.server.rss_mib !== "number") problems.push("server");
@@ -81,7 +103,8 @@ export function validateResult(r: unknown): string[] {
 }
 
 export function resultFileName(r: BenchResult): string {
-  return `${r.scenario}-${r.started_at.replace(/[:.]/g, "-")}.json`;
+  const name = r.scenario === "cluster" && typeof r.options.measurement === "string" ? `cluster-${r.options.measurement}` : r.scenario;
+  return `${name}-${r.started_at.replace(/[:.]/g, "-")}.json`;
 }
 
 export function writeResult(r: BenchResult, dir: string): string {
@@ -117,7 +140,11 @@ export function formatTable(r: BenchResult): string {
   if (r.syncs) {
     rows.push(["syncs", `${r.syncs.responses} responses, ${r.syncs.woken} woken, ${r.syncs.errors} errors ${JSON.stringify(r.syncs.errors_by_status)}`]);
   }
-  rows.push(["server", `CPU ${fmt(r.server.cpu_s, 2)} s (${fmt(r.server.cpu_pct)} % of a core), RSS ${fmt(r.server.rss_mib)} MiB (peak ${fmt(r.server.peak_rss_mib)})`]);
+  rows.push(["server", `CPU ${fmt(r.server.cpu_s, 2)} s (${fmt(r.server.cpu_pct)} % of a core), RSS ${fmt(r.server.rss_mib)} MiB (peak ${fmt(r.server.peak_rss_mib)})${r.processes ? `, ${r.processes.length} processes` : ""}`]);
+  for (const p of r.processes ?? []) {
+    const extra = [p.cpu_per_woken_sync_ms === undefined ? "" : `, ${fmt(p.cpu_per_woken_sync_ms, 3)} ms per woken sync`, p.fds === undefined ? "" : `, ${p.fds} fds`].join("");
+    rows.push([`  pid ${p.pid}${p.role ? ` ${p.role}` : ""}`, `CPU ${fmt(p.cpu_s, 2)} s (${fmt(p.cpu_pct)} %), RSS ${fmt(p.rss_mib)} MiB${extra}`]);
+  }
   if (r.cpu_per_woken_sync_ms !== undefined) rows.push(["CPU per woken sync", `${fmt(r.cpu_per_woken_sync_ms, 3)} ms`]);
   const g = r.generator;
   const loop = g.loop_delay_max_ms === undefined ? "" : `, event-loop delay p99 ${fmt(g.loop_delay_p99_ms)} ms, max ${fmt(g.loop_delay_max_ms)}`;

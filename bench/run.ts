@@ -1,9 +1,11 @@
 // npm run bench -- <scenario> [options]: starts a server process, loads it over HTTP, prints a table, writes JSON.
 import { Command } from "commander";
-import { parseBigroom, parseFanout, parseIdle, parseRestart, parseStorm, OptionError, type RawOptions } from "./options";
+import { parseBigroom, parseCluster, parseFanout, parseIdle, parseRestart, parseStorm, OptionError, type RawOptions } from "./options";
 import { printProfile } from "./profile-summary";
 import { writeReport } from "./report";
 import { formatTable, writeResult, type BenchResult } from "./result";
+import { runClusterFailover, runClusterFanout } from "./scenario-cluster";
+import { runClusterPolls } from "./scenario-cluster-polls";
 import { runFanout } from "./scenario-fanout";
 import { runIdle } from "./scenario-idle";
 import { runPushRules } from "./scenario-pushrules";
@@ -52,6 +54,24 @@ export function program(): Command {
     .action(async (raw: RawOptions) => {
       const o = parseBigroom(raw);
       await finish(await runFanout(o, "bigroom"), o.out);
+    });
+  withGraph(p.command("cluster").description("several Axon processes on PostgreSQL + Redis: fanout (vs one process), polls (40,000 long-polls), failover (kill -9 of the owner)"), "1000; polls 40000")
+    .argument("<measurement>", "fanout, polls or failover")
+    .option("--processes <n>", "Axon processes (default 3)")
+    .option("--redis-url <url>", "the cluster's Redis, on 127.0.0.0/8 (default redis://127.0.0.1:6379)")
+    .option("--watchers <w>", "users keeping a /sync open (default: all)")
+    .option("--rate <u>", "presence changes per second, open loop (default 50; polls 20)")
+    .option("--duration <s>", "seconds of changes (default 30)")
+    .option("--drain <s>", "seconds to wait for late deliveries (default 5; failover 15)")
+    .option("--no-compare", "fanout: skip the same scenario on one process")
+    .option("--kill-at <s>", "failover: when the owner is killed, seconds into the changes (default half the duration)")
+    .option("--idle <s>", "polls: seconds of the idle window (default 10)")
+    .option("--per-poller <n>", "polls: most long-polls per generator child process (default 10000)")
+    .action(async (measurement: string, raw: RawOptions, cmd: Command) => {
+      // --db defaults to sqlite for the other scenarios; a cluster is PostgreSQL unless told otherwise (and refuses that).
+      const o = parseCluster(measurement, cmd.getOptionValueSource("db") === "default" ? { ...raw, db: undefined } : raw);
+      const run = o.measurement === "fanout" ? runClusterFanout : o.measurement === "polls" ? runClusterPolls : runClusterFailover;
+      for (const r of await run(o)) await finish(r, o.out);
     });
   withGraph(p.command("storm").description("N users start syncing within T seconds"), "1000")
     .option("--within <s>", "seconds over which all users start (default 60)")

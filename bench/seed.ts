@@ -11,7 +11,8 @@ export interface BenchUser {
   token: string;
 }
 
-export const benchUserId = (i: number) => `@bench${i}:localhost`;
+/** The bench's users are @bench<i>:<server name>; one process runs as "localhost", a cluster under a name of its own (its Redis channels). */
+export const benchUserId = (i: number, serverName = "localhost") => `@bench${i}:${serverName}`;
 
 /** Same scheme as the server's tokens.ts: only the sha256 of a token is stored. */
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -20,10 +21,10 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
  * Users, devices and access tokens go straight into the database (migrated by openDatabase):
  * logging in 10,000 users would spend minutes in deliberately slow password hashing.
  */
-export async function seedAccounts(dbUrl: string, count: number): Promise<BenchUser[]> {
+export async function seedAccounts(dbUrl: string, count: number, serverName = "localhost"): Promise<BenchUser[]> {
   const users: BenchUser[] = Array.from({ length: count }, (_, i) => ({
     index: i,
-    userId: benchUserId(i),
+    userId: benchUserId(i, serverName),
     deviceId: `BENCH${i}`,
     token: `axb_${i}_${randomBytes(16).toString("hex")}`,
   }));

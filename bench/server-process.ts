@@ -68,6 +68,7 @@ export function benchConfig(port: number, dbUrl: string): Record<string, unknown
 
 export interface ServerHandle {
   url: string;
+  port: number;
   pid: number;
   /** Inspector port when started for profiling. */
   inspectPort: number | null;
@@ -75,13 +76,20 @@ export interface ServerHandle {
   readyMs: number;
   logPath: string;
   stop(): Promise<void>;
+  /** SIGKILL (kill -9) of this process only, by its pid; resolves once it has exited. */
+  kill(): Promise<void>;
+  /** Whether the process is still running. */
+  alive(): boolean;
 }
 
-/** Starts `axon serve` as a separate process and waits until it answers HTTP. */
-export async function startServer(opts: { db: BenchDatabase; cpuProf: string | null; label?: string; kind?: ServerKind }): Promise<ServerHandle> {
+/**
+ * Starts `axon serve` as a separate process and waits until it answers HTTP. With `sharedConfig`
+ * (a cluster's one config file) the process gets its port from `--port`, as in a deployment.
+ */
+export async function startServer(opts: { db: BenchDatabase; cpuProf: string | null; label?: string; kind?: ServerKind; sharedConfig?: string }): Promise<ServerHandle> {
   const port = await freePort();
-  const configPath = join(opts.db.dir, "axon.yaml");
-  writeFileSync(configPath, stringify(benchConfig(port, opts.db.url)));
+  const configPath = opts.sharedConfig ?? join(opts.db.dir, "axon.yaml");
+  if (!opts.sharedConfig) writeFileSync(configPath, stringify(benchConfig(port, opts.db.url)));
   const logPath = join(opts.db.dir, `server-${opts.label ?? "main"}.log`);
   const logFd = openSync(logPath, "a");
   const inspectPort = opts.cpuProf ? await freePort() : null;
@@ -91,7 +99,7 @@ export async function startServer(opts: { db: BenchDatabase; cpuProf: string | n
   const [command, args] =
     opts.kind === "floor"
       ? [process.execPath, [...(inspect ? [inspect] : []), "--import", "tsx", "bench/floor-server.ts", String(port)]]
-      : [join(ROOT, "packages/cli/bin/axon.mjs"), ["serve", "--config", configPath]];
+      : [join(ROOT, "packages/cli/bin/axon.mjs"), ["serve", "--config", configPath, ...(opts.sharedConfig ? ["--port", String(port)] : [])]];
   const child = spawn(command, args, {
     cwd: ROOT,
     stdio: ["ignore", logFd, logFd],
@@ -121,11 +129,17 @@ export async function startServer(opts: { db: BenchDatabase; cpuProf: string | n
     await new Promise((r) => setTimeout(r, 25));
   }
   const readyMs = performance.now() - started;
-  return { url, pid: child.pid as number, inspectPort, readyMs, logPath, stop: () => stopChild(child, exited) };
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  const kill = async () => {
+    if (!alive()) return;
+    child.kill("SIGKILL");
+    await exited;
+  };
+  return { url, port, pid: child.pid as number, inspectPort, readyMs, logPath, stop: () => stopChild(child, exited), kill, alive };
 }
 
 async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill("SIGTERM");
   const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
   await exited;

@@ -43,10 +43,15 @@ export class SyncWatchers {
   private loops: Promise<void>[] = [];
   stats: WatcherStats = emptyStats();
 
+  private readonly clientOf: (u: BenchUser) => JsonClient;
+
+  /** `client`: one for all, or each user's (a cluster spreads long-polls over its processes; asked again before each poll). */
   constructor(
-    private readonly client: JsonClient,
+    client: JsonClient | ((u: BenchUser) => JsonClient),
     private readonly opts: WatcherOptions,
-  ) {}
+  ) {
+    this.clientOf = typeof client === "function" ? client : () => client;
+  }
 
   resetStats(): void {
     this.stats = emptyStats();
@@ -63,7 +68,7 @@ export class SyncWatchers {
   async initialOne(u: BenchUser, setPresence = this.opts.setPresence): Promise<number> {
     let res;
     try {
-      res = await this.client.request("GET", `/_matrix/client/v3/sync?timeout=0&set_presence=${setPresence}`, { token: u.token, dedicated: true });
+      res = await this.clientOf(u).request("GET", `/_matrix/client/v3/sync?timeout=0&set_presence=${setPresence}`, { token: u.token, dedicated: true });
     } catch (err) {
       this.error(0);
       throw err;
@@ -93,7 +98,7 @@ export class SyncWatchers {
       if (since === undefined) return;
       let res;
       try {
-        res = await this.client.request("GET", base + encodeURIComponent(since), { token: u.token, timeoutMs: this.opts.timeoutMs + 30_000, dedicated: true });
+        res = await this.clientOf(u).request("GET", base + encodeURIComponent(since), { token: u.token, timeoutMs: this.opts.timeoutMs + 30_000, dedicated: true });
       } catch {
         if (!this.running) return;
         this.error(0);
