@@ -164,6 +164,10 @@ export interface ClusterOptions extends FanoutOptions {
   idleS: number;
   /** polls: most long-polls per generator child process (each under the 20,000-descriptor limit). */
   perPoller: number;
+  /** polls: give up when the long-polls are not all open after this many seconds. */
+  connectWithinS: number;
+  /** Diagnostic, off by default: an index on device_list_changes(stream_id) in the scratch database (docs/performance.md). */
+  indexDeviceLists: boolean;
 }
 
 /** cluster <fanout|polls|failover>: PostgreSQL always; polls defaults to 40,000 users at 20 changes/s, failover drains longer. */
@@ -192,6 +196,8 @@ export function parseCluster(measurement: string, raw: RawOptions): ClusterOptio
     killAtS: num(raw, "killAt", f.durationS / 2, 0, 3600),
     idleS: num(raw, "idle", 10, 1, 600),
     perPoller: int(raw, "perPoller", 10_000, 100, 19_000),
+    connectWithinS: num(raw, "connectWithin", 1200, 10, 7200),
+    indexDeviceLists: raw.indexDeviceLists === true,
   };
   if (o.killAtS >= o.durationS) throw new OptionError(`--kill-at (${o.killAtS}) must fall within --duration (${o.durationS})`);
   if (o.cpuProf !== null) throw new OptionError("--cpu-prof profiles one process; not available for a cluster");

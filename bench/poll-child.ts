@@ -60,16 +60,17 @@ async function start(m: PollStart): Promise<void> {
   let synced = 0;
   let failed = 0;
   const progress = setInterval(() => send({ type: "progress", synced, failed }), 2000);
-  const ok: BenchUser[] = [];
   let next = 0;
-  // Initial syncs with a few retries each: a user whose sync keeps failing is left out and counted.
+  // Initial syncs with a few retries each; a user's long-poll starts as soon as theirs is answered
+  // (as a client does), so the connection stays busy and the renewals spread out. A user whose
+  // sync keeps failing is left out and counted.
   const worker = async () => {
     while (next < users.length) {
       const u = users[next++]!;
       for (let attempt = 1; ; attempt++) {
         try {
           await sync.initialOne(u);
-          ok.push(u);
+          sync.start([u]);
           synced++;
           break;
         } catch {
@@ -84,7 +85,6 @@ async function start(m: PollStart): Promise<void> {
   };
   await Promise.all(Array.from({ length: m.concurrency }, worker));
   clearInterval(progress);
-  sync.start(ok);
   send({ type: "ready", synced, failed, ms: performance.now() - t0 });
 }
 

@@ -1,5 +1,6 @@
 // npm run bench -- <scenario> [options]: starts a server process, loads it over HTTP, prints a table, writes JSON.
 import { Command } from "commander";
+import { cleanUpAll } from "./cleanup";
 import { parseBigroom, parseCluster, parseFanout, parseIdle, parseRestart, parseStorm, OptionError, type RawOptions } from "./options";
 import { printProfile } from "./profile-summary";
 import { writeReport } from "./report";
@@ -67,6 +68,8 @@ export function program(): Command {
     .option("--kill-at <s>", "failover: when the owner is killed, seconds into the changes (default half the duration)")
     .option("--idle <s>", "polls: seconds of the idle window (default 10)")
     .option("--per-poller <n>", "polls: most long-polls per generator child process (default 10000)")
+    .option("--connect-within <s>", "polls: give up when the long-polls are not all open after this long (default 1200)")
+    .option("--index-device-lists", "diagnostic: add an index on device_list_changes(stream_id) to the scratch database (not in Axon's schema)")
     .action(async (measurement: string, raw: RawOptions, cmd: Command) => {
       // --db defaults to sqlite for the other scenarios; a cluster is PostgreSQL unless told otherwise (and refuses that).
       const o = parseCluster(measurement, cmd.getOptionValueSource("db") === "default" ? { ...raw, db: undefined } : raw);
@@ -120,6 +123,12 @@ export function program(): Command {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      console.error(`bench: ${signal}: stopping the processes it started and dropping its scratch databases`);
+      void cleanUpAll().finally(() => process.exit(130));
+    });
+  }
   program()
     .parseAsync(process.argv)
     .then(() => process.exit(0))

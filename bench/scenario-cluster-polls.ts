@@ -7,8 +7,10 @@ import { fork, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parsePortRange, planPollers, processOf, sumStats, type PollerShare } from "./cluster-plan";
+import { trackChild } from "./cleanup";
 import { openFds, setUpCluster, type ClusterBench } from "./cluster-procs";
 import { header, round, Window, waitForQuiet } from "./harness";
+import { sampleProc } from "./proc-stats";
 import type { ClusterOptions } from "./options";
 import type { FromChild, ToChild } from "./poll-child";
 import { sleep } from "./pool";
@@ -26,6 +28,8 @@ class Pollers {
   private readonly stats = new Map<number, (s: WatcherStats) => void>();
   readonly ready: Promise<{ synced: number; failed: number; ms: number }>;
   private readonly exits: Promise<void>[];
+  /** Long-polls open so far (initial sync answered) and failed, over all children. */
+  readonly open: () => { synced: number; failed: number };
 
   private constructor(
     readonly children: ChildProcess[],
@@ -33,10 +37,11 @@ class Pollers {
     log: (msg: string) => void,
   ) {
     const progress = children.map(() => ({ synced: 0, failed: 0, ms: 0, done: false }));
+    this.open = () => ({ synced: progress.reduce((a, p) => a + p.synced, 0), failed: progress.reduce((a, p) => a + p.failed, 0) });
     let doneAll: () => void = () => {};
     let failAll: (e: Error) => void = () => {};
     const ready = new Promise<void>((res, rej) => ((doneAll = res), (failAll = rej)));
-    const said = setInterval(() => log(`long-polls open: ${progress.reduce((a, p) => a + p.synced, 0)} (failed ${progress.reduce((a, p) => a + p.failed, 0)})`), 10_000);
+    const said = setInterval(() => log(`long-polls open: ${this.open().synced} (failed ${this.open().failed})`), 10_000);
     this.exits = children.map((child, k) => {
       child.on("message", (m: FromChild) => {
         if (m.type === "events") {
@@ -67,6 +72,7 @@ class Pollers {
         const u = c.users[plan.watchers[pos]!]!;
         return [u.index, u.userId, u.token, processOf(pos, n)];
       });
+      trackChild(child);
       child.send({ type: "start", servers: c.servers.map((s) => s.url), address: share.address, timeoutMs, concurrency: 24, users } satisfies ToChild);
       return child;
     });
@@ -128,12 +134,23 @@ export async function runClusterPolls(o: ClusterOptions): Promise<BenchResult[]>
     const seededS = (performance.now() - setupStart) / 1000;
     const plan = fanoutPlan(o, c.topology);
     pollers = Pollers.start(c, plan, shares, o.syncTimeoutMs, (w, s, state, at) => plan.tracker.recordEvent(w, s, state, at));
-    const open = await pollers.ready;
+    const p = pollers;
+    const open = await Promise.race([
+      p.ready,
+      sleep(o.connectWithinS * 1000).then(() => {
+        const { synced, failed } = p.open();
+        const rss = c.servers.map((s) => (s.alive() ? `${(sampleProc(s.pid).rssMiB / 1024).toFixed(2)} GiB` : "gone"));
+        throw new Error(`only ${synced} of ${o.watchers} long-polls open (${failed} failed) after --connect-within ${o.connectWithinS} s; descriptors per process ${c.servers.map((s) => openFds(s.pid)).join(", ")}, RSS ${rss.join(", ")}`);
+      }),
+    ]);
     log(`long-polls open: ${open.synced} of ${o.watchers} (${open.failed} failed) in ${(open.ms / 1000).toFixed(1)} s`);
-    // Let the last long-polls reach the servers, then count each process's descriptors.
+    // Let the last long-polls reach the servers (each holds its share of descriptors), up to 60 s.
+    const share = (i: number) => plan.watchers.filter((_, pos) => processOf(pos, n) === i).length;
+    const settleEnd = performance.now() + 60_000;
+    while (c.servers.some((s, i) => openFds(s.pid) < share(i)) && performance.now() < settleEnd) await sleep(1000);
     await sleep(5000);
     const fdsOpen = c.servers.map((s) => openFds(s.pid));
-    log(`descriptors per process: ${fdsOpen.join(", ")}`);
+    log(`descriptors per process: ${fdsOpen.join(", ")} (long-polls ${c.servers.map((_, i) => share(i)).join(", ")})`);
     const owner = await c.ownerIndex();
     const ours = [...c.servers.map((s) => s.pid), ...pollers.pids];
     const quietWaitS = await waitForQuiet(ours, o.quietWaitS, log);

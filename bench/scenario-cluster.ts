@@ -51,7 +51,7 @@ function shapeProcesses(measured: ProcessFigures[] | undefined, ownerAtStart: nu
 
 /** The fan-out options alone (the single-process run records no cluster options). */
 export function fanoutOptionsOf(o: ClusterOptions): FanoutOptions {
-  const { measurement: _m, processes: _p, redisUrl: _r, compare: _c, killAtS: _k, idleS: _i, perPoller: _pp, ...rest } = o;
+  const { measurement: _m, processes: _p, redisUrl: _r, compare: _c, killAtS: _k, idleS: _i, perPoller: _pp, connectWithinS: _cw, indexDeviceLists: _x, ...rest } = o;
   return { ...rest, db: "postgres", server: "axon" };
 }
 

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
 import { stringify } from "yaml";
+import { onInterrupt, trackChild } from "./cleanup";
 import type { DbKind, ServerKind } from "./options";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -29,16 +30,21 @@ export async function prepareDatabase(kind: DbKind): Promise<BenchDatabase> {
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = PG_ADMIN_URL.replace(/\/test$/, `/${name}`);
+  const drop = async () => {
+    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.end();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const forget = onInterrupt(drop);
   return {
     kind,
     url,
     dir,
     async dispose() {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-      rmSync(dir, { recursive: true, force: true });
+      forget();
+      await drop();
     },
   };
 }
@@ -106,6 +112,7 @@ export async function startServer(opts: { db: BenchDatabase; cpuProf: string | n
     env: inspect ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${inspect}`.trim() } : process.env,
   });
   closeSync(logFd);
+  trackChild(child);
   const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
   let dead = false;
   void exited.then(() => (dead = true));
