@@ -45,6 +45,8 @@ export class StreamFollower {
   private poll: NodeJS.Timeout | null = null;
   private alive: NodeJS.Timeout | null = null;
   private active = true;
+  /** The maxima read in flight: a poll or a catch-up asked meanwhile shares it (never two reads at once). */
+  private reading: Promise<void> | null = null;
 
   constructor(
     private readonly bus: ClusterBus,
@@ -72,7 +74,14 @@ export class StreamFollower {
   }
 
   /** Reads the maxima and applies everything up to them; resolves when done (used before answering a token from the future). */
-  async catchUpAll(): Promise<void> {
+  catchUpAll(): Promise<void> {
+    this.reading ??= this.readAndCatchUp().finally(() => {
+      this.reading = null;
+    });
+    return this.reading;
+  }
+
+  private async readAndCatchUp(): Promise<void> {
     let max: StreamMaxima;
     try {
       max = await this.s.maxima();

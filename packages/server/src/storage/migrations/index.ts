@@ -16,6 +16,7 @@ import * as m0015 from "./0015-pushers";
 import * as m0016 from "./0016-cluster-owner";
 import * as m0017 from "./0017-stream-positions";
 import * as m0018 from "./0018-cluster-settings";
+import * as m0019 from "./0019-stream-indexes";
 
 /** Every migration, in order; a new one is a numbered module added here. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   "0016-cluster-owner": m0016,
   "0017-stream-positions": m0017,
   "0018-cluster-settings": m0018,
+  "0019-stream-indexes": m0019,
 };
