@@ -6,6 +6,7 @@ import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { stringify } from "yaml";
+import { recordedOwner } from "../packages/server/src/cluster/owner-election";
 import { createClient, type JsonClient } from "./http-client";
 import type { ClusterOptions } from "./options";
 import { benchConfig, prepareDatabase, startServer, type BenchDatabase, type ServerHandle } from "./server-process";
@@ -98,16 +99,7 @@ export async function setUpCluster(o: ClusterOptions, log: (msg: string) => void
   const serverName = `bench${process.pid}t${Date.now().toString(36)}.localhost`;
   const servers: ServerHandle[] = [];
   const clients: JsonClient[] = [];
-  const ownerUrl = async (): Promise<string | null> => {
-    const c = new pg.Client({ connectionString: db.url });
-    await c.connect();
-    try {
-      const r = await c.query<{ url: string }>("select url from cluster_owner where id = 1");
-      return r.rows[0]?.url ?? null;
-    } finally {
-      await c.end();
-    }
-  };
+  const ownerUrl = async (): Promise<string | null> => (await recordedOwner(db.url))?.url ?? null;
   const ownerIndex = async () => {
     const url = await ownerUrl();
     return servers.findIndex((s) => s.url === url);

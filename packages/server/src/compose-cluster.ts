@@ -18,7 +18,6 @@ import type { SyncService } from "./sync/sync-service";
 import type { Database } from "./storage/schema";
 import { SqlClusterStore } from "./storage/sql-cluster-store";
 import { SqlPresenceStore } from "./storage/sql-presence-store";
-import { SqlReceiptStore } from "./storage/sql-ephemeral-store";
 
 /** Streams a follower cannot catch up from the database (memory on the owner): not waited for. */
 const NOT_WAITED = new Set(["typing", "presence"]);
@@ -44,7 +43,6 @@ export class ClusterNode {
     readonly presence: ClusterPresence,
     private readonly config: Config,
     private readonly store: SqlClusterStore,
-    private readonly db: Kysely<Database>,
     private readonly log: Logger,
     private readonly onFatal: (reason: string) => void,
   ) {}
@@ -60,7 +58,7 @@ export class ClusterNode {
         d.log.fatal({ reason }, "cluster: this process can no longer act as the owner; exiting so that another takes over");
         process.exit(70);
       });
-    return new ClusterNode(bus, presence, d.config, new SqlClusterStore(d.db), d.db, d.log, onFatal);
+    return new ClusterNode(bus, presence, d.config, new SqlClusterStore(d.db), d.log, onFatal);
   }
 
   /** Marks requests forwarded by a peer (read from the database by wire()). */
@@ -81,7 +79,6 @@ export class ClusterNode {
     p.accountChanges.follow();
     const { writer, receipts, accountData, typing, store: roomStore } = p.rooms;
     const { deviceLists, toDevice, keys } = p.e2ee;
-    const receiptStore = new SqlReceiptStore(this.db);
     this.publisher = new StreamPublisher(this.bus, { writer, receipts, accountData, typing, deviceLists, toDevice, keys, accounts: p.accounts });
     this.follower = new StreamFollower(
       this.bus,
@@ -89,7 +86,6 @@ export class ClusterNode {
         writer,
         eventsBetween: (from, to, limit) => roomStore.eventsBetween(from, to, limit),
         receipts,
-        receiptsBetween: (from, to) => receiptStore.between(from, to),
         accountData,
         typing,
         deviceLists,

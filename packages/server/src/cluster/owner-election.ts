@@ -127,9 +127,7 @@ export class OwnerElection {
       const own = this.client;
       const client = own ?? (await this.connect(false));
       try {
-        const { rows } = await client.query<OwnerRow>("select process_id, url, epoch from cluster_owner where id = 1");
-        const row = rows[0];
-        return row ? { processId: row.process_id, url: row.url, epoch: Number(row.epoch) } : null;
+        return await ownerOn(client);
       } finally {
         if (!own) await endQuietly(client);
       }
@@ -282,4 +280,21 @@ async function endQuietly(client: pg.Client): Promise<void> {
     }),
   ]);
   clearTimeout(timer);
+}
+
+async function ownerOn(client: pg.Client): Promise<OwnerInfo | null> {
+  const { rows } = await client.query<OwnerRow>("select process_id, url, epoch from cluster_owner where id = 1");
+  const row = rows[0];
+  return row ? { processId: row.process_id, url: row.url, epoch: Number(row.epoch) } : null;
+}
+
+/** The owner recorded in the database, read on a short-lived connection (for tools, benchmarks and tests outside the processes). */
+export async function recordedOwner(connectionString: string): Promise<OwnerInfo | null> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    return await ownerOn(client);
+  } finally {
+    await client.end();
+  }
 }

@@ -19,8 +19,7 @@ export interface StreamMaxima {
 export interface FollowedStreams {
   writer: { latest(): number; follow(events: RoomEvent[]): void; followTo(position: number): void; state(roomId: RoomId): Promise<unknown> };
   eventsBetween(from: number, to: number, limit: number): Promise<RoomEvent[]>;
-  receipts: { latest(): number; follow(rows: { receipt: ReceiptRecord; eventOrdering: number }[], upTo: number): void };
-  receiptsBetween(from: number, to: number): Promise<{ receipt: ReceiptRecord; eventOrdering: number }[]>;
+  receipts: { latest(): number; follow(rows: { receipt: ReceiptRecord; eventOrdering: number }[], upTo: number): void; between(from: number, to: number): Promise<{ receipt: ReceiptRecord; eventOrdering: number }[]> };
   accountData: { latest(): number; follow(rows: (AccountDataRecord & { userId: UserId })[], upTo: number): void; between(from: number, to: number): Promise<(AccountDataRecord & { userId: UserId })[]> };
   typing: { follow(roomId: RoomId, typers: UserId[], position: number): void };
   deviceLists: { latest(): number; follow(position: number, observers: UserId[] | null): void };
@@ -173,7 +172,7 @@ export class StreamFollower {
 
   private async step(s: DbStream, target: number): Promise<void> {
     const from = this.latest(s);
-    if (s === "receipts") return this.s.receipts.follow(await this.s.receiptsBetween(from, target), target);
+    if (s === "receipts") return this.s.receipts.follow(await this.s.receipts.between(from, target), target);
     if (s === "account_data") return this.s.accountData.follow(await this.s.accountData.between(from, target), target);
     const events = await this.s.eventsBetween(from, target, EVENT_PAGE);
     if (events.length === 0) return this.s.writer.followTo(target);

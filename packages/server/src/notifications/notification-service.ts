@@ -19,6 +19,8 @@ export type NotifyListener = (userId: UserId, event: RoomEvent, outcome: { highl
 
 /** How long notifying rows wait in memory before they are written, at most. */
 const FLUSH_DELAY_MS = 50;
+/** How long the "evaluated up to" mark alone (no rows) may lag: a write a second at most, not one per batch window. */
+const MARK_DELAY_MS = 1000;
 
 /**
  * Push rules run for every event that reaches a joined member (not its sender): notifying events are
@@ -33,6 +35,7 @@ export class NotificationService {
   /** The newest event written here that has been evaluated, and the newest such marker stored. */
   private evaluated = 0;
   private stored = 0;
+  private timerDue = 0;
   private flushing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private readonly notifyListeners: NotifyListener[] = [];
@@ -43,7 +46,7 @@ export class NotificationService {
       roomStore: Pick<RoomStore, "getEvents" | "eventsBetween">;
       writer: Pick<RoomWriter, "onEvent" | "peekState" | "state" | "latest">;
       receipts: Pick<ReceiptService, "onReceipt">;
-      accountData: Pick<AccountDataService, "onChange">;
+      accountData: Pick<AccountDataService, "onChange" | "everyonesGlobal">;
       membership: Pick<MembershipIndex, "isJoined" | "joinedMembers" | "roomsOf">;
       clock: Clock;
       log: Pick<Logger, "error">;
@@ -52,7 +55,7 @@ export class NotificationService {
 
   /** Loads rules, read markers and unread rows, then starts listening. Before the server answers requests. */
   async start(): Promise<void> {
-    for (const { userId, content } of await this.d.store.storedPushRules()) this.rules.set(userId, rulesFromContent(userId, content));
+    for (const { userId, content } of await this.d.accountData.everyonesGlobal(PUSH_RULES_TYPE)) this.rules.set(userId, rulesFromContent(userId, content));
     for (const m of await this.d.store.readMarkers()) this.counter.read(m.userId, m.roomId, m.streamOrdering);
     for (const r of await this.d.store.unreadRows()) this.counter.add(r.userId, r.roomId, r.streamOrdering, r.highlight);
     this.d.writer.onEvent((e, audience, local) => this.eventPersisted(e, audience, local));
@@ -169,7 +172,7 @@ export class NotificationService {
       if (push) for (const l of this.notifyListeners) this.tell(l, userId, e, outcome);
     }
     // The marker moves with the rows (or alone): a restart evaluates again only what came after it.
-    if (local && !this.timer) this.timer = setTimeout(() => void this.flushQuietly(), FLUSH_DELAY_MS);
+    if (local) this.flushWithin(this.pending.length > 0 ? FLUSH_DELAY_MS : MARK_DELAY_MS);
   }
 
   private tell(listener: NotifyListener, userId: UserId, e: RoomEvent, outcome: { highlight: boolean; actions: PushAction[] }): void {
@@ -185,6 +188,15 @@ export class NotificationService {
     // Every stored ruleset was loaded at start-up and is reloaded on change: a user missing here has none.
     if (!r) this.rules.set(userId, (r = rulesFromContent(userId, null)));
     return r;
+  }
+
+  /** Makes sure a flush happens within `ms` (an earlier one already planned stays). */
+  private flushWithin(ms: number): void {
+    const due = Date.now() + ms;
+    if (this.timer && this.timerDue <= due) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => void this.flushQuietly(), ms);
   }
 
   private flushQuietly(): Promise<void> {
@@ -204,7 +216,7 @@ export class NotificationService {
         this.stored = Math.max(this.stored, upTo);
       } catch (err) {
         this.pending = batch.concat(this.pending);
-        if (!this.timer) this.timer = setTimeout(() => void this.flushQuietly(), 1000);
+        this.flushWithin(1000);
         throw err;
       }
     });

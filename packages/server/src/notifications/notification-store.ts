@@ -24,6 +24,4 @@ export interface NotificationStore {
   readMarkers(): Promise<{ userId: UserId; roomId: RoomId; streamOrdering: number }[]>;
   /** For start-up: notifications after the user's read marker in their room (the unread ones). */
   unreadRows(): Promise<{ userId: UserId; roomId: RoomId; streamOrdering: number; highlight: boolean }[]>;
-  /** For start-up: every user's stored `m.push_rules` account data. */
-  storedPushRules(): Promise<{ userId: UserId; content: Record<string, unknown> }[]>;
 }

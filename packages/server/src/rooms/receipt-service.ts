@@ -80,6 +80,11 @@ export class ReceiptService {
     this.notifier.wakeUsers(woken);
   }
 
+  /** Receipts written in (from, to] by anyone, for a cluster follower catching up. */
+  between(from: number, to: number): Promise<{ receipt: ReceiptRecord; eventOrdering: number }[]> {
+    return this.store.between(from, to);
+  }
+
   inRooms(roomIds: RoomId[], after: number | null): Promise<ReceiptRecord[]> {
     return this.store.inRooms(roomIds, after);
   }

@@ -3,6 +3,7 @@ import type { Kysely } from "kysely";
 import type { DeviceListStore, JsonObject, ListChange, ToDeviceMessage, ToDeviceStore } from "../e2ee/e2ee-store";
 import { withE2eeTables, type E2eeDb } from "./e2ee-schema";
 import type { Database } from "./schema";
+import { keepPosition, keptPosition } from "./stream-positions";
 import { insertListChange } from "./sql-e2ee-key-store";
 
 export class SqlDeviceListStore implements DeviceListStore {
@@ -45,8 +46,7 @@ export class SqlToDeviceStore implements ToDeviceStore {
   /** The newest position handed out: delivered messages are deleted, so their rows cannot tell. */
   async maxPosition(): Promise<number> {
     const r = await this.db.selectFrom("to_device_messages").select((eb) => eb.fn.max("stream_id").as("m")).executeTakeFirst();
-    const kept = await this.db.selectFrom("stream_positions").select("position").where("stream", "=", "to_device").executeTakeFirst();
-    return Math.max(Number(r?.m ?? 0), Number(kept?.position ?? 0));
+    return Math.max(Number(r?.m ?? 0), (await keptPosition(this.db, "to_device")) ?? 0);
   }
 
   async send(
@@ -73,11 +73,7 @@ export class SqlToDeviceStore implements ToDeviceStore {
         }));
         await tx.insertInto("to_device_messages").values(values).execute();
       }
-      await tx
-        .insertInto("stream_positions")
-        .values({ stream: "to_device", position })
-        .onConflict((oc) => oc.column("stream").doUpdateSet({ position }))
-        .execute();
+      await keepPosition(tx, "to_device", position);
       return true;
     });
   }

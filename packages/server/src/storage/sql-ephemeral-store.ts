@@ -1,7 +1,26 @@
 import type { RoomId, UserId } from "@axon/protocol";
-import type { Kysely } from "kysely";
+import type { Kysely, Selectable } from "kysely";
 import type { AccountDataRecord, AccountDataStore, FilterStore, ReceiptRecord, ReceiptStore } from "../rooms/ephemeral-store";
 import type { Database } from "./schema";
+
+type Row<T extends keyof Database> = Selectable<Database[T]>;
+
+const toAccountData = (r: Row<"account_data">): AccountDataRecord => ({
+  roomId: r.room_id === "" ? null : (r.room_id as RoomId),
+  type: r.type,
+  content: JSON.parse(r.content) as Record<string, unknown>,
+  streamId: Number(r.stream_id),
+});
+
+const toReceipt = (r: Pick<Row<"receipts">, "room_id" | "receipt_type" | "user_id" | "thread_id" | "event_id" | "ts" | "stream_id">): ReceiptRecord => ({
+  roomId: r.room_id as RoomId,
+  receiptType: r.receipt_type,
+  userId: r.user_id as UserId,
+  threadId: r.thread_id,
+  eventId: r.event_id,
+  ts: Number(r.ts),
+  streamId: Number(r.stream_id),
+});
 
 export class SqlAccountDataStore implements AccountDataStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -28,13 +47,7 @@ export class SqlAccountDataStore implements AccountDataStore {
 
   async between(from: number, to: number): Promise<(AccountDataRecord & { userId: UserId })[]> {
     const rows = await this.db.selectFrom("account_data").selectAll().where("stream_id", ">", from).where("stream_id", "<=", to).orderBy("stream_id").execute();
-    return rows.map((r) => ({
-      userId: r.user_id as UserId,
-      roomId: r.room_id === "" ? null : (r.room_id as RoomId),
-      type: r.type,
-      content: JSON.parse(r.content) as Record<string, unknown>,
-      streamId: Number(r.stream_id),
-    }));
+    return rows.map((r) => ({ userId: r.user_id as UserId, ...toAccountData(r) }));
   }
 
   async everyonesGlobal(type: string): Promise<{ userId: UserId; content: Record<string, unknown> }[]> {
@@ -46,12 +59,7 @@ export class SqlAccountDataStore implements AccountDataStore {
     let q = this.db.selectFrom("account_data").selectAll().where("user_id", "=", userId);
     if (after !== null) q = q.where("stream_id", ">", after);
     const rows = await q.orderBy("stream_id").execute();
-    return rows.map((r) => ({
-      roomId: r.room_id === "" ? null : (r.room_id as RoomId),
-      type: r.type,
-      content: JSON.parse(r.content) as Record<string, unknown>,
-      streamId: Number(r.stream_id),
-    }));
+    return rows.map(toAccountData);
   }
 
   async maxStreamId(): Promise<number> {
@@ -86,15 +94,7 @@ export class SqlReceiptStore implements ReceiptStore {
     let q = this.db.selectFrom("receipts").selectAll().where("room_id", "in", roomIds);
     if (after !== null) q = q.where("stream_id", ">", after);
     const rows = await q.orderBy("stream_id").execute();
-    return rows.map((r) => ({
-      roomId: r.room_id as RoomId,
-      receiptType: r.receipt_type,
-      userId: r.user_id as UserId,
-      threadId: r.thread_id,
-      eventId: r.event_id,
-      ts: Number(r.ts),
-      streamId: Number(r.stream_id),
-    }));
+    return rows.map(toReceipt);
   }
 
   async between(from: number, to: number): Promise<{ receipt: ReceiptRecord; eventOrdering: number }[]> {
@@ -106,18 +106,7 @@ export class SqlReceiptStore implements ReceiptStore {
       .where("receipts.stream_id", "<=", to)
       .orderBy("receipts.stream_id")
       .execute();
-    return rows.map((r) => ({
-      receipt: {
-        roomId: r.room_id as RoomId,
-        receiptType: r.receipt_type,
-        userId: r.user_id as UserId,
-        threadId: r.thread_id,
-        eventId: r.event_id,
-        ts: Number(r.ts),
-        streamId: Number(r.stream_id),
-      },
-      eventOrdering: Number(r.stream_ordering),
-    }));
+    return rows.map((r) => ({ receipt: toReceipt(r), eventOrdering: Number(r.stream_ordering) }));
   }
 
   async maxStreamId(): Promise<number> {

@@ -3,6 +3,7 @@ import { sql, type Kysely } from "kysely";
 import type { NotificationRecord, NotificationStore } from "../notifications/notification-store";
 import type { PushAction } from "../push/push-rule-types";
 import type { Database } from "./schema";
+import { keepPosition, keptPosition } from "./stream-positions";
 
 const READ_TYPES = ["m.read", "m.read.private"];
 
@@ -28,17 +29,12 @@ export class SqlNotificationStore implements NotificationStore {
           .onConflict((oc) => oc.columns(["user_id", "stream_ordering"]).doNothing())
           .execute();
       }
-      await tx
-        .insertInto("stream_positions")
-        .values({ stream: "notifications", position: evaluatedUpTo })
-        .onConflict((oc) => oc.column("stream").doUpdateSet({ position: evaluatedUpTo }))
-        .execute();
+      await keepPosition(tx, "notifications", evaluatedUpTo);
     });
   }
 
-  async evaluatedUpTo(): Promise<number | null> {
-    const r = await this.db.selectFrom("stream_positions").select("position").where("stream", "=", "notifications").executeTakeFirst();
-    return r ? Number(r.position) : null;
+  evaluatedUpTo(): Promise<number | null> {
+    return keptPosition(this.db, "notifications");
   }
 
   async page(userId: UserId, q: { before: number | null; limit: number; onlyHighlight: boolean }): Promise<NotificationRecord[]> {
@@ -77,10 +73,5 @@ export class SqlNotificationStore implements NotificationStore {
       ), 0)
       ORDER BY n.stream_ordering`.execute(this.db);
     return rows.map((r) => ({ userId: r.user_id as UserId, roomId: r.room_id as RoomId, streamOrdering: Number(r.stream_ordering), highlight: Number(r.highlight) === 1 }));
-  }
-
-  async storedPushRules(): Promise<{ userId: UserId; content: Record<string, unknown> }[]> {
-    const rows = await this.db.selectFrom("account_data").select(["user_id", "content"]).where("room_id", "=", "").where("type", "=", "m.push_rules").execute();
-    return rows.map((r) => ({ userId: r.user_id as UserId, content: JSON.parse(r.content) as Record<string, unknown> }));
   }
 }

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
+import { recordedOwner } from "../../src/cluster/owner-election";
 import { freshDatabase, type TestDatabase } from "../databases";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
@@ -79,16 +79,7 @@ export async function startCluster(opts: { redisUrl?: string; frontThread?: bool
     return proc;
   };
 
-  const ownerUrl = async (): Promise<string | null> => {
-    const c = new pg.Client({ connectionString: db.url });
-    await c.connect();
-    try {
-      const r = await c.query<{ url: string }>("select url from cluster_owner where id = 1");
-      return r.rows[0]?.url ?? null;
-    } finally {
-      await c.end();
-    }
-  };
+  const ownerUrl = async (): Promise<string | null> => (await recordedOwner(db.url))?.url ?? null;
 
   const kill = async (p: AxonProcess, signal: NodeJS.Signals = "SIGKILL") => {
     if (p.child.exitCode !== null || p.child.signalCode !== null) return;
